@@ -39,6 +39,10 @@ _FORMULA_KEYS = ("type", "numerator", "denominator")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
+#: The frameworks shipped with the product.
+FRAMEWORKS_DIR = Path(__file__).resolve().parent.parent / "data" / "frameworks"
+
+
 class FrameworkError(DataFileError):
     """A framework file is malformed; the message names each line and problem, in Vietnamese."""
 
@@ -133,6 +137,17 @@ def load_framework_file(path: str | Path) -> Framework:
     """Load and validate a framework YAML file."""
     file_path = Path(path)
     return load_framework(file_path.read_text(encoding="utf-8"), source=file_path.name)
+
+
+def load_frameworks(directory: str | Path = FRAMEWORKS_DIR) -> dict[str, Framework]:
+    """Every framework file (*.yaml) of a directory, by code; FrameworkError when two share a code."""
+    frameworks: dict[str, Framework] = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        framework = load_framework_file(path)
+        if framework.code in frameworks:
+            raise FrameworkError([f"{path.name}: mã bộ chỉ số '{framework.code}' đã có trong tệp khác"])
+        frameworks[framework.code] = framework
+    return frameworks
 
 
 def load_framework(text: str, source: str = "bộ chỉ số") -> Framework:
