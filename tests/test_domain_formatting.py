@@ -83,7 +83,9 @@ def test_parse_vn_decimal(text, expected):
     assert parse_vn_decimal(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "  ", "abc", "1,2,3", "1.2.3", "12,", ",5", "1.234,5.6", "--1", "1e5", "NaN", "%"])
+@pytest.mark.parametrize(
+    "text", ["", "  ", "abc", "1,2,3", "1.2.3", "12,", ",5", "1.234,5.6", "--1", "1e5", "NaN", "%"]
+)
 def test_parse_vn_decimal_rejects_text(text):
     with pytest.raises(ValueError) as error:
         parse_vn_decimal(text)

@@ -154,7 +154,8 @@ def _explicit_date(folded: str, year: int, original: str) -> tuple[str, date] | 
 def _quarters(folded: str, year: int, original: str) -> date | None:
     for bad in _BAD_QUARTER.finditer(folded):
         if bad.group(1) not in _QUARTER_NUMERALS:
-            raise DeadlineError(f"Quý {bad.group(1).upper()} trong thời hạn «{original}» không tồn tại (chỉ có quý I–IV)")
+            quarter = bad.group(1).upper()
+            raise DeadlineError(f"Quý {quarter} trong thời hạn «{original}» không tồn tại (chỉ có quý I–IV)")
     ends: list[date] = []
     for match in _QUARTERS.finditer(folded):
         found_year = _check_year(match.group(2), year, original)
