@@ -1,0 +1,56 @@
+# Đôn Đốc — `make run` serves the product, `make test` runs the suite (see README).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+# pytest-xdist workers; the suite is parallel-safe (one database per worker)
+JOBS ?= auto
+export FLASK_APP := app
+
+.PHONY: run test test-sqlite test-postgres lint bench venv translations system-deps clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+translations: venv
+	$(BIN)/pybabel compile -d translations --statistics 2>&1 | tail -1
+
+# Debian packages the product and its tests use: Chromium (browser tests), poppler-utils (PDF → PNG),
+# Liberation fonts (Times-compatible, for reports), harfbuzz subsetting (fast WeasyPrint fonts).
+# Installed where we can (root with apt); elsewhere the tests that need them say so and skip.
+SYSTEM_PACKAGES := chromium poppler-utils fonts-liberation2 libharfbuzz-subset0
+system-deps:
+	@if command -v dpkg >/dev/null && ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null) \
+	      || echo "system-deps: could not install $(SYSTEM_PACKAGES); tests that need them will be skipped"; \
+	  else echo "system-deps: not root; install $(SYSTEM_PACKAGES) to run every test"; fi; \
+	fi
+
+run: venv translations
+	PORT=$(PORT) $(BIN)/python -m tracker.launch
+
+test: venv translations system-deps
+	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
+
+test-sqlite: venv translations
+	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
+
+# The same suite against this machine's PostgreSQL and Redis servers
+test-postgres: venv translations
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
+	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv translations
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance/dondoc.sqlite3 tests/out bench/out

@@ -1,0 +1,178 @@
+"""Shared fixtures: an app per test session, a clean database per test, on SQLite or PostgreSQL.
+
+TEST_DATABASE_URL=postgresql://… runs the suite on PostgreSQL (one schema per xdist worker);
+unset, each worker gets its own SQLite file. TEST_REDIS_URL points at a real Redis (default
+redis://127.0.0.1:6379/15).
+"""
+import os
+import smtplib
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, event, text
+
+from models import db as _db
+from tracker import create_app
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+OUT_DIR = Path(__file__).resolve().parent / "out"
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_root / f'test-{_worker()}.sqlite3'}"
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    schema = f"dondoc_test_{_worker()}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    tmp_root = tmp_path_factory.mktemp("app")
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_root),
+        "WTF_CSRF_ENABLED": False,
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "UPLOAD_FOLDER": str(tmp_root / "uploads"),
+        "REPORT_FOLDER": str(tmp_root / "reports"),
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,
+        "LOGIN_MAX_FAILURES": 5,
+        "RATELIMIT_ENABLED": True,
+    })
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture()
+def db(app):
+    """The database, emptied after the test."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        _truncate_all()
+
+
+def _truncate_all() -> None:
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def units(db):
+    """The Hà Giang unit tree from the shipped data file; returns {code: Unit}."""
+    from sqlalchemy import select
+
+    from models import Unit
+    from tracker.services.units import DATA_DIR, load_units_file
+
+    load_units_file(DATA_DIR / "ha-giang.yaml")
+    db.session.commit()
+    return {u.code: u for u in db.session.scalars(select(Unit))}
+
+
+@pytest.fixture()
+def make_user(db, units):
+    """Create a user with a role in a unit: make_user("office", "HG-VPUB")."""
+    from tracker.services.accounts import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def _make(role: str, unit_code: str = "HG-VPUB", username: str | None = None, password: str = "matkhau123"):
+        user = create_user(None, username=username or f"{role}{next(counter)}", password=password, role=role,
+                           unit_code=unit_code, email=f"{role}@example.gov.vn")
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture()
+def login_as(client, make_user):
+    """Log the test client in as a fresh user of that role and unit; returns the user."""
+
+    def _login(role: str, unit_code: str = "HG-VPUB"):
+        user = make_user(role, unit_code)
+        response = client.post("/login", data={"username": user.username, "password": "matkhau123"})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return _login
+
+
+@pytest.fixture()
+def count_queries(app):
+    """Context manager counting SQL statements: `with count_queries() as counter: …; counter.count`."""
+
+    @contextmanager
+    def _count():
+        class Counter:
+            count = 0
+            statements: list = []
+
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, *args):
+            counter.count += 1
+            counter.statements.append(statement)
+
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return _count
+
+
+@pytest.fixture(autouse=True)
+def _no_real_mail(monkeypatch, request):
+    """Fail any test that would talk to a real mail server (tests use a loopback SMTP fixture instead)."""
+    if request.node.get_closest_marker("smtp"):
+        return
+
+    class _Refuse:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("A test tried to send real email")
+
+    monkeypatch.setattr(smtplib, "SMTP", _Refuse)
+    monkeypatch.setattr(smtplib, "SMTP_SSL", _Refuse)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "smtp: the test runs its own loopback SMTP server")

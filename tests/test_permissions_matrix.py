@@ -1,0 +1,80 @@
+"""Every route, every role: allowed, 403, or redirect to login — and no route left out.
+
+ROUTES lists each URL rule with a concrete URL (built from the `world` fixture's ids) and what each
+kind of visitor gets. A new route without a row here fails test_every_route_is_covered.
+"""
+import pytest
+
+from tests.factories import build_world
+
+OK, FORBIDDEN, LOGIN, NOT_FOUND = "ok", "403", "login", "404"
+VISITORS = ("anon", "admin", "office", "leader", "unit_officer", "unit_head", "other_unit")
+
+#: what each visitor gets; keys default to the group they belong to
+VIEW_ALL = {"anon": LOGIN, "admin": OK, "office": OK, "leader": OK, "unit_officer": FORBIDDEN,
+            "unit_head": FORBIDDEN, "other_unit": FORBIDDEN}
+OFFICE_ONLY = {**VIEW_ALL, "leader": FORBIDDEN}
+ADMIN_ONLY = {**OFFICE_ONLY, "office": FORBIDDEN}
+ANY_USER = dict.fromkeys(VISITORS, OK) | {"anon": LOGIN}
+UNIT_ONLY = {"anon": LOGIN, "admin": FORBIDDEN, "office": FORBIDDEN, "leader": FORBIDDEN, "unit_officer": OK,
+             "unit_head": OK, "other_unit": OK}
+#: the assignment belongs to the unit of unit_officer/unit_head, not to other_unit's
+ASSIGNMENT_VIEW = dict(VIEW_ALL, unit_officer=OK, unit_head=OK)
+ASSIGNMENT_UPDATE = {"anon": LOGIN, "admin": FORBIDDEN, "office": FORBIDDEN, "leader": FORBIDDEN,
+                     "unit_officer": OK, "unit_head": OK, "other_unit": FORBIDDEN}
+PUBLIC = dict.fromkeys(VISITORS, OK)
+
+#: (method, rule, url template, expectations)
+ROUTES: list[tuple[str, str, str, dict]] = [
+    ("GET", "/healthz", "/healthz", PUBLIC),
+    ("GET", "/login", "/login", {**PUBLIC, **{v: "redirect" for v in VISITORS if v != "anon"}}),
+    ("POST", "/logout", "/logout", {**PUBLIC}),
+    ("POST", "/lang/<code>", "/lang/en", PUBLIC),
+    ("GET", "/", "/", {**ANY_USER}),
+    ("GET", "/dashboard", "/dashboard", VIEW_ALL),
+    ("GET", "/my", "/my", UNIT_ONLY),
+]
+
+
+def _classify(response, visitor: str) -> str:
+    if response.status_code in (301, 302, 303) and "/login" in response.headers.get("Location", ""):
+        return LOGIN if visitor == "anon" or "next=" in response.headers["Location"] else "redirect"
+    if response.status_code == 403:
+        return FORBIDDEN
+    if response.status_code == 404:
+        return NOT_FOUND
+    if response.status_code in (301, 302, 303):
+        return "redirect" if response.request.path == "/login" else OK
+    return OK if response.status_code < 500 else f"error {response.status_code}"
+
+
+@pytest.fixture()
+def world(db, units, make_user):
+    return build_world(db, make_user)
+
+
+def test_every_route_is_covered(app):
+    covered = {(method, rule) for method, rule, _url, _exp in ROUTES}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (method, rule.rule) not in covered:
+                missing.append(f"{method} {rule.rule}")
+    assert not missing, "Routes without a permission row: " + ", ".join(missing)
+
+
+@pytest.mark.parametrize("method,rule,url,expected", ROUTES, ids=[f"{m} {r}" for m, r, _u, _e in ROUTES])
+def test_route_permissions(app, world, method, rule, url, expected):
+    concrete = url.format(**world.ids)
+    for visitor in VISITORS:
+        client = app.test_client()
+        if visitor != "anon":
+            user = world.users[visitor]
+            response = client.post("/login", data={"username": user.username, "password": world.password})
+            assert response.status_code == 302, f"{visitor} could not log in"
+        response = client.open(concrete, method=method, data=world.post_data.get(rule, {}))
+        got = _classify(response, visitor)
+        want = expected[visitor]
+        assert got == want, f"{method} {concrete} as {visitor}: got {got} ({response.status_code}), want {want}"

@@ -1,0 +1,73 @@
+"""CLI commands: `flask --app app seed demo`, `users create`, `units list`."""
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from models import Unit, UnitKind, User, db
+from tracker.services import accounts, seed
+from tracker.services.units import tree
+
+seed_cli = AppGroup("seed", help="Nạp dữ liệu mẫu.")
+users_cli = AppGroup("users", help="Quản lý người dùng.")
+units_cli = AppGroup("units", help="Đơn vị.")
+#: `flask --app app import plan|scores …`; features add their commands to this group
+import_cli = AppGroup("import", help="Nhập dữ liệu từ tệp (kế hoạch, kết quả chỉ số).")
+
+
+@seed_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Chỉ nạp khi cơ sở dữ liệu chưa có đơn vị nào.")
+def seed_demo(if_empty: bool) -> None:
+    """Load the Hà Giang units, the 2023 plan, the directive, demo users and progress."""
+    if if_empty and db.session.scalar(select(Unit.id).limit(1)):
+        click.echo("Cơ sở dữ liệu đã có dữ liệu; bỏ qua nạp mẫu.")
+        return
+    for line in seed.seed_demo():
+        click.echo(line)
+    db.session.commit()
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "office", "unit_officer", "unit_head", "leader"]))
+@click.option("--unit", "unit_code", required=True, help="Mã đơn vị (xem `units list`).")
+@click.option("--email", default=None)
+@click.option("--full-name", default="")
+def users_create(username, password, role, unit_code, email, full_name) -> None:
+    """Create a user bound to a unit."""
+    try:
+        user = accounts.create_user(None, username=username, password=password, role=role, unit_code=unit_code,
+                                    email=email, full_name=full_name)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Đã tạo người dùng {user.username} ({user.role}, {unit_code}).")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """One user a line: username, role, unit code."""
+    for user in db.session.scalars(select(User).order_by(User.username)):
+        click.echo(f"{user.username}\t{user.role}\t{user.unit.code}")
+
+
+@units_cli.command("list")
+def units_list() -> None:
+    """One unit a line: its code, then its name."""
+    for unit, _depth in tree():
+        click.echo(f"{unit.code}\t{unit.name}")
+
+
+@units_cli.command("kinds")
+def units_kinds() -> None:
+    """Unit kinds: code, name, level."""
+    for kind in db.session.scalars(select(UnitKind).order_by(UnitKind.sort_order)):
+        click.echo(f"{kind.code}\t{kind.name}\t{kind.level}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    for group in (seed_cli, users_cli, units_cli, import_cli):
+        app.cli.add_command(group)

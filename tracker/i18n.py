@@ -1,0 +1,46 @@
+"""Locale selection and the Vietnamese formatting filters used by templates."""
+from datetime import date, datetime
+
+from flask import current_app, request, session
+from flask_babel import format_decimal, format_percent, to_user_timezone
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """The user's saved choice, then the session's, then Vietnamese."""
+    languages = current_app.config["LANGUAGES"]
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"] if request else "vi"
+
+
+def init_app(app) -> None:
+    """Register template filters; dates are dd/mm/yyyy in every language."""
+
+    @app.template_filter("d")
+    def _date(value):
+        if value is None or value == "":
+            return ""
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = to_user_timezone(value)
+            return value.strftime("%d/%m/%Y %H:%M")
+        if isinstance(value, date):
+            return value.strftime("%d/%m/%Y")
+        return str(value)
+
+    @app.template_filter("num")
+    def _number(value, places: int = 2):
+        if value is None or value == "":
+            return ""
+        pattern = "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(value, format=pattern)
+
+    @app.template_filter("pct")
+    def _percent(value, places: int = 1):
+        if value is None:
+            return ""
+        return format_percent(float(value) / 100, format="#,##0" + ("." + "0" * places if places else "") + "%")

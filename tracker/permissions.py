@@ -1,0 +1,77 @@
+"""Who may do what: capabilities per role, and the unit scope of unit users."""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from models import Unit, db
+
+#: capability → roles holding it. One table so the permission test can walk it.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "view_all": frozenset({"admin", "office", "leader"}),
+    "view_unit": frozenset({"unit_officer", "unit_head"}),
+    "manage_plans": frozenset({"admin", "office"}),
+    "review": frozenset({"admin", "office"}),
+    "update_assignment": frozenset({"unit_officer", "unit_head"}),
+    "request_extension": frozenset({"unit_officer", "unit_head"}),
+    "manage_units": frozenset({"admin"}),
+    "manage_users": frozenset({"admin"}),
+    "view_audit": frozenset({"admin", "office"}),
+    "office_dashboard": frozenset({"admin", "office", "leader"}),
+}
+
+
+def can(user, capability: str) -> bool:
+    """Whether the user's role holds the capability."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in CAPABILITIES[capability]
+
+
+def require(capability: str):
+    """View decorator: log in first, then 403 without the capability."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not can(current_user, capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def descendant_ids(root_id: int, parent_pairs) -> set[int]:
+    """The root and every unit below it, from (id, parent_id) pairs."""
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in parent_pairs:
+        children.setdefault(parent_id, []).append(unit_id)
+    found, stack = set(), [root_id]
+    while stack:
+        unit_id = stack.pop()
+        if unit_id in found:
+            continue
+        found.add(unit_id)
+        stack.extend(children.get(unit_id, ()))
+    return found
+
+
+def unit_scope(user) -> set[int] | None:
+    """Unit ids the user may see; None means every unit."""
+    if can(user, "view_all"):
+        return None
+    pairs = db.session.execute(select(Unit.id, Unit.parent_id)).all()
+    return descendant_ids(user.unit_id, pairs)
+
+
+def can_see_unit(user, unit_id: int) -> bool:
+    """Whether the unit is within the user's scope."""
+    scope = unit_scope(user)
+    return scope is None or unit_id in scope
+
+
+def can_update_assignment(user, assignment) -> bool:
+    """Unit users update what their unit (or a unit below it) owes."""
+    return can(user, "update_assignment") and can_see_unit(user, assignment.unit_id)

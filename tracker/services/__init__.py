@@ -1,0 +1,1 @@
+"""Domain services: plain functions taking values, checking permissions, auditing, flushing, never committing."""

@@ -1,0 +1,164 @@
+"""Users and authentication: creation, login with rate limiting."""
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from models import ROLES, LoginAttempt, Unit, User, db, utcnow
+from tracker.domain.textnorm import clean, fold
+from tracker.permissions import CAPABILITIES, can
+from tracker.services import audit
+from tracker.services.assignments import PermissionDenied
+from tracker.services.units import check_stamp
+
+
+class AccountError(ValueError):
+    """Invalid account data; the message is for the user."""
+
+
+class TooManyAttempts(AccountError):
+    """Login refused for a while after repeated failures."""
+
+
+def create_user(actor, *, username: str, password: str, role: str, unit_code: str, email: str | None = None,
+                full_name: str = "") -> User:
+    """Create a user bound to a unit, with a hashed password."""
+    username = username.strip()
+    if role not in ROLES:
+        raise AccountError(f"Vai trò «{role}» không hợp lệ; chọn một trong: {', '.join(ROLES)}")
+    if not username:
+        raise AccountError("Thiếu tên đăng nhập")
+    if len(password) < 8:
+        raise AccountError("Mật khẩu phải có ít nhất 8 ký tự")
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise AccountError(f"Không có đơn vị mã «{unit_code}»")
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise AccountError(f"Tên đăng nhập «{username}» đã có")
+    user = User(username=username, role=role, unit_id=unit.id, email=email or None, full_name=full_name or username)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "create", user, f"Tạo người dùng {username} ({role}, {unit.code})",
+                 {"role": [None, role], "unit_id": [None, unit.id]})
+    return user
+
+
+def authenticate(username: str, password: str, remote_addr: str, max_failures: int, window_minutes: int
+                 ) -> User | None:
+    """Check credentials, refusing after too many recent failures for the name or the address."""
+    since = utcnow() - timedelta(minutes=window_minutes)
+    failures = db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.success.is_(False), LoginAttempt.at >= since,
+            or_(LoginAttempt.username == username.lower(), LoginAttempt.remote_addr == remote_addr)))
+    if failures >= max_failures:
+        raise TooManyAttempts(f"Đăng nhập sai quá {max_failures} lần; hãy thử lại sau {window_minutes} phút")
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    ok = user is not None and user.active and user.check_password(password)
+    db.session.add(LoginAttempt(username=username.lower()[:80], remote_addr=remote_addr[:64], success=ok))
+    db.session.flush()
+    return user if ok else None
+
+
+# ---- administration of users, and each user's own account ----
+
+MIN_PASSWORD_LENGTH = 8
+LOCALES = ("vi", "en")
+USER_CONFLICT_MESSAGE = ("Người dùng này vừa được người khác sửa. Thay đổi của bạn chưa được lưu; "
+                         "hãy tải lại trang rồi nhập lại.")
+
+
+def _require_user_manager(actor) -> None:
+    # actor None is the system (CLI); people need the capability
+    if actor is not None and not can(actor, "manage_users"):
+        raise PermissionDenied("Bạn không có quyền quản lý người dùng")
+
+
+def _check_password(password: str, field_label: str = "Mật khẩu") -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"{field_label}: phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+
+
+def matching_user_ids(query: str) -> list[int]:
+    """Ids of users whose username, full name or email contains the query, accent-insensitively."""
+    needle = fold(query)
+    if not needle:
+        return []
+    # folded in Python: SQLite and PostgreSQL share no accent-stripping function, and user counts stay small
+    rows = db.session.execute(select(User.id, User.username, User.full_name, User.email))
+    return [row[0] for row in rows if needle in fold(" ".join(part or "" for part in row[1:]))]
+
+
+def users_query(search: str = "", role: str | None = None, unit_ids: set[int] | None = None):
+    """The admin user list as a select, filtered, with units eagerly loaded, ordered by username."""
+    query = select(User).options(joinedload(User.unit)).order_by(func.lower(User.username), User.id)
+    if search.strip():
+        query = query.where(User.id.in_(matching_user_ids(search)))
+    if role:
+        query = query.where(User.role == role)
+    if unit_ids is not None:
+        query = query.where(User.unit_id.in_(unit_ids))
+    return query
+
+
+def update_user(actor, user: User, *, full_name: str, email: str | None, role: str, unit_id: int, active: bool,
+                expected_stamp: str | None = None) -> dict:
+    """Change a user's name, email, role, unit or active flag; returns the audited changes."""
+    _require_user_manager(actor)
+    check_stamp(user, expected_stamp, USER_CONFLICT_MESSAGE)
+    if role not in ROLES:
+        raise AccountError(f"Vai trò: «{role}» không hợp lệ; chọn một trong: {', '.join(ROLES)}")
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise AccountError("Đơn vị: không có đơn vị này")
+    if actor is not None and actor.id == user.id:
+        # an administrator locking themselves out leaves nobody to undo it
+        if not active:
+            raise AccountError("Đang hoạt động: bạn không thể tự khóa tài khoản của chính mình")
+        if can(user, "manage_users") and role not in CAPABILITIES["manage_users"]:
+            raise AccountError("Vai trò: bạn không thể tự bỏ quyền quản trị của chính mình")
+    values = {"full_name": clean(full_name) or user.username, "email": (email or "").strip() or None,
+              "role": role, "unit_id": unit.id, "active": bool(active)}
+    verb = "Khóa" if user.active and not active else "Mở khóa" if not user.active and active else "Sửa"
+    return audit.apply(actor, user, values, action="update",
+                       summary=f"{verb} người dùng {user.username}")
+
+
+def reset_password(actor, user: User, new_password: str) -> None:
+    """Set a new password for a user (by an administrator); audited without the password."""
+    _require_user_manager(actor)
+    _check_password(new_password, "Mật khẩu mới")
+    user.set_password(new_password)
+    db.session.flush()
+    audit.record(actor, "reset_password", user, f"Đặt lại mật khẩu cho {user.username}")
+
+
+def change_own_password(user: User, current_password: str, new_password: str) -> None:
+    """A user changes their own password, proving they know the current one."""
+    if not user.check_password(current_password or ""):
+        raise AccountError("Mật khẩu hiện tại: không đúng")
+    _check_password(new_password, "Mật khẩu mới")
+    if new_password == current_password:
+        raise AccountError("Mật khẩu mới: phải khác mật khẩu hiện tại")
+    user.set_password(new_password)
+    db.session.flush()
+    audit.record(user, "change_password", user, f"{user.username} đổi mật khẩu")
+
+
+def update_preferences(user: User, *, locale: str, email_enabled: bool, digest: bool) -> dict:
+    """Save the user's language and notification choices; returns the audited changes."""
+    if locale not in LOCALES:
+        raise AccountError(f"Ngôn ngữ: «{locale}» không hỗ trợ; chọn một trong: {', '.join(LOCALES)}")
+    return audit.apply(user, user, {"locale": locale, "email_enabled": bool(email_enabled), "digest": bool(digest)},
+                       summary=f"{user.username} đổi tùy chọn tài khoản")
+
+
+def reset_ics_token(user: User) -> str:
+    """Issue a new calendar-feed secret; the old feed address stops working."""
+    user.ics_token = secrets.token_urlsafe(32)
+    db.session.flush()
+    # the token is a secret: the audit line says it changed, never what it is
+    audit.record(user, "reset_token", user, f"{user.username} đặt lại mã lịch")
+    return user.ics_token

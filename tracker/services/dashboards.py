@@ -1,0 +1,102 @@
+"""Dashboard figures: status counts grouped by plan, group and unit, each in one query."""
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from models import Activity, Assignment, Plan, Task, TaskGroup, Unit, db, utcnow
+from tracker.domain.status import Rollup, Status
+from tracker.services.assignments import due_in_force_expr, status_expr
+
+OPEN_STATES = ("open", "returned", "submitted")
+
+
+def _scoped(query, unit_ids: set[int] | None, plan_ids: list[int] | None = None):
+    if unit_ids is not None:
+        query = query.where(Assignment.unit_id.in_(unit_ids))
+    if plan_ids:
+        query = query.where(Assignment.plan_id.in_(plan_ids))
+    return query
+
+
+def status_counts(today: date, unit_ids: set[int] | None = None, plan_ids: list[int] | None = None):
+    """Rollup of every assignment in scope."""
+    status = status_expr(today)
+    rows = db.session.execute(_scoped(select(status, func.count(Assignment.id)), unit_ids, plan_ids)
+                              .group_by(status)).all()
+    return Rollup({Status(s): n for s, n in rows})
+
+
+def counts_by(key_column, today: date, unit_ids=None, plan_ids=None, joins=()) -> dict:
+    """{key: Rollup} grouped by key_column (e.g. TaskGroup.id, Assignment.unit_id)."""
+    status = status_expr(today)
+    query = select(key_column, status, func.count(Assignment.id))
+    for join in joins:
+        query = query.join(*join) if isinstance(join, tuple) else query.join(join)
+    query = _scoped(query, unit_ids, plan_ids).group_by(key_column, status)
+    grouped: dict = {}
+    for key, s, n in db.session.execute(query).all():
+        grouped.setdefault(key, {})[Status(s)] = n
+    return {key: Rollup(counts) for key, counts in grouped.items()}
+
+
+def by_group(today: date, plan_ids=None, unit_ids=None) -> list[tuple[TaskGroup, object]]:
+    """Completion per task group (across the chosen plans)."""
+    rollups = counts_by(TaskGroup.id, today, unit_ids, plan_ids,
+                        joins=((Activity, Assignment.activity_id == Activity.id), (Task, Activity.task_id == Task.id),
+                               (TaskGroup, Task.group_id == TaskGroup.id)))
+    groups = db.session.scalars(select(TaskGroup).where(TaskGroup.id.in_(rollups)).options(
+        joinedload(TaskGroup.plan)).order_by(TaskGroup.plan_id, TaskGroup.position)).all()
+    return [(g, rollups[g.id]) for g in groups]
+
+
+def by_unit(today: date, plan_ids=None, unit_ids=None) -> list[tuple[Unit, object]]:
+    """Completion per unit, most overdue first."""
+    rollups = counts_by(Assignment.unit_id, today, unit_ids, plan_ids)
+    units = db.session.scalars(select(Unit).where(Unit.id.in_(rollups))).all()
+    pairs = [(u, rollups[u.id]) for u in units]
+    pairs.sort(key=lambda pair: (-pair[1].overdue, pair[1].completion_rate, pair[0].sort_order))
+    return pairs
+
+
+def by_plan(today: date, unit_ids=None) -> dict[int, object]:
+    """{plan_id: Rollup}."""
+    return counts_by(Assignment.plan_id, today, unit_ids)
+
+
+def assignment_list_query(today: date, unit_ids=None, plan_ids=None, status: str | None = None,
+                          due_within: int | None = None):
+    """Assignments in scope with what list pages show, eagerly loaded, soonest due first."""
+    query = (select(Assignment)
+             .options(joinedload(Assignment.unit), joinedload(Assignment.activity).joinedload(Activity.plan))
+             .order_by(due_in_force_expr(), Assignment.id))
+    query = _scoped(query, unit_ids, plan_ids)
+    if status:
+        query = query.where(status_expr(today) == status)
+    if due_within is not None:
+        query = query.where(Assignment.state.in_(("open", "returned")),
+                            due_in_force_expr() >= today, due_in_force_expr() <= today + timedelta(days=due_within))
+    return query
+
+
+def stale_units(today: date, days: int = 30, unit_ids=None) -> list[tuple[Unit, int, object]]:
+    """Units with open assignments and no update in `days` days: (unit, open count, last update)."""
+    cutoff = utcnow() - timedelta(days=days)
+    last = func.max(Assignment.last_update_at)
+    query = (select(Assignment.unit_id, func.count(Assignment.id), last)
+             .where(Assignment.state.in_(("open", "returned")))
+             .group_by(Assignment.unit_id)
+             .having((last.is_(None)) | (last < cutoff)))
+    if unit_ids is not None:
+        query = query.where(Assignment.unit_id.in_(unit_ids))
+    rows = db.session.execute(query).all()
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_([r[0] for r in rows])))}
+    return sorted(((units[r[0]], r[1], r[2]) for r in rows), key=lambda t: t[0].sort_order)
+
+
+def plans_for_year(year: int | None = None) -> list[Plan]:
+    """Plans and directives, newest year first."""
+    query = select(Plan).order_by(Plan.year.desc(), Plan.kind, Plan.code)
+    if year:
+        query = query.where(Plan.year == year)
+    return list(db.session.scalars(query))

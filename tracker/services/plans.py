@@ -1,0 +1,311 @@
+"""Plans: loading a plan mapping (curated file or importer), editing the tree, syncing assignments."""
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+from sqlalchemy import delete, func, insert, select
+
+from models import Activity, Assignment, Plan, ProgressUpdate, Task, TaskGroup, Unit, db
+from tracker.permissions import descendant_ids
+from tracker.domain.assignees import parse_assignees, resolve_assignees
+from tracker.domain.deadlines import DeadlineError, parse_deadline
+from tracker.domain.targets import parse_targets
+from tracker.domain.textnorm import clean, fold
+from tracker.services import audit
+from tracker.services.units import unit_infos
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "plans"
+
+
+class PlanError(ValueError):
+    """A plan that cannot be saved; the message is for the user."""
+
+
+@dataclass
+class LoadReport:
+    plan_code: str = ""
+    groups: int = 0
+    tasks: int = 0
+    activities: int = 0
+    assignments: int = 0
+    #: activities the declared counts promise but the text lacks, e.g. ["III.2.1", …]
+    gaps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, Vietnamese."""
+        out = [f"Kế hoạch {self.plan_code}: {self.groups} nhóm, {self.tasks} nhiệm vụ, "
+               f"{self.activities} hoạt động, {self.assignments} phân công."]
+        out += [f"Thiếu so với văn bản: {gap}" for gap in self.gaps]
+        out += [f"Cảnh báo: {w}" for w in self.warnings]
+        return out
+
+
+def plan_unit_infos(issuer_unit_id: int | None):
+    """Units an assignee text may name: those under the issuing province, or all when unknown."""
+    infos = unit_infos()
+    if issuer_unit_id is None:
+        return infos
+    scope = descendant_ids(issuer_unit_id, db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    return [info for info in infos if info.id in scope]
+
+
+def activity_search_text(*parts: str) -> str:
+    """Folded text of the activity's searchable cells."""
+    return " | ".join(fold(p) for p in parts if p)
+
+
+def desired_assignments(activity_values: dict, year: int, infos) -> tuple[list[dict], list[str]]:
+    """Assignment rows (unit, role, period, due) an activity implies, and warnings for unknown units."""
+    warnings: list[str] = []
+    number = activity_values.get("number", "")
+    deadline = parse_deadline(activity_values["deadline_text"], year)
+    periods = deadline.periods or ()
+    rows: list[dict] = []
+    seen: set[int] = set()
+    for role, text in (("lead", activity_values.get("lead_text", "")),
+                       ("coordinating", activity_values.get("coordinating_text", ""))):
+        if not text:
+            continue
+        resolution = resolve_assignees(parse_assignees(text), infos)
+        for name, suggestions in resolution.unknown:
+            hint = f" (gợi ý: {', '.join(suggestions)})" if suggestions else ""
+            warnings.append(f"Hoạt động {number}: không tìm thấy đơn vị «{name}»{hint}")
+        for unit_id in resolution.unit_ids:
+            if unit_id in seen:  # a unit that leads does not also coordinate
+                continue
+            seen.add(unit_id)
+            if periods:
+                rows += [{"unit_id": unit_id, "role": role, "period_label": p.label, "period_start": p.start,
+                          "due_date": p.due} for p in periods]
+            else:
+                rows.append({"unit_id": unit_id, "role": role, "period_label": "", "period_start": None,
+                             "due_date": deadline.due})
+    return rows, warnings
+
+
+def activity_values(spec: dict, year: int) -> dict:
+    """Column values of an Activity from a plan-file activity mapping (raises PlanError)."""
+    deadline_text = clean(spec.get("deadline") or "")
+    if not deadline_text:
+        # the source lost the cell: hold the unit to the end of the plan year and say so in the report
+        deadline_text = f"Năm {year}"
+    try:
+        deadline = parse_deadline(deadline_text, year)
+    except DeadlineError as error:
+        raise PlanError(f"Hoạt động {spec.get('number', '?')}: {error}") from error
+    product = clean(spec.get("product") or "")
+    content = clean(spec.get("content") or "")
+    if not content:
+        raise PlanError(f"Hoạt động {spec.get('number', '?')}: thiếu nội dung")
+    lead = clean(spec.get("lead") or "")
+    coordinating = clean(spec.get("coordinating") or "")
+    return {
+        "number": str(spec.get("number", "")),
+        "content": content,
+        "product": product,
+        "targets": dict(spec.get("targets") or parse_targets(product)),
+        "lead_text": lead,
+        "coordinating_text": coordinating,
+        "deadline_text": deadline_text,
+        "deadline_kind": deadline.kind,
+        "due_date": deadline.due,
+        "footnotes": [str(f) for f in spec.get("footnotes", []) or []],
+        "search_text": activity_search_text(content, product, lead, coordinating),
+    }
+
+
+def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadReport]:
+    """Save a plan mapping (the curated-file schema) with its tree and assignments, all or nothing."""
+    code = data["code"]
+    report = LoadReport(plan_code=code)
+    existing = db.session.scalar(select(Plan).where(Plan.code == code))
+    if existing is not None:
+        if not replace:
+            raise PlanError(f"Kế hoạch mã {code} đã có")
+        db.session.delete(existing)
+        db.session.flush()
+    decision = data.get("decision") or {}
+    year = int(data["year"])
+    declared = data.get("declared") or {}
+    plan = Plan(
+        code=code, kind=data.get("kind", "plan"), title=clean(data["title"]), year=year,
+        issuer=clean(data.get("issuer", "")), doc_type=decision.get("type", "Quyết định"),
+        doc_number=decision.get("number", ""), doc_date=decision.get("date"), signer=decision.get("signer", ""),
+        declared_groups=declared.get("groups"), declared_tasks=declared.get("tasks"),
+        declared_activities=declared.get("activities"),
+        footnotes={str(k): v for k, v in (data.get("footnotes") or {}).items()},
+        known_gaps=list(data.get("known_gaps") or []),
+    )
+    db.session.add(plan)
+    db.session.flush()
+    issuer_unit_id = None
+    if data.get("issuer_unit"):
+        issuer_unit_id = db.session.scalar(select(Unit.id).where(Unit.code == data["issuer_unit"]))
+        if issuer_unit_id is None:
+            raise PlanError(f"Không có đơn vị ban hành mã «{data['issuer_unit']}»")
+    plan.issuer_unit_id = issuer_unit_id
+    infos = plan_unit_infos(issuer_unit_id)
+    assignment_rows: list[dict] = []
+    for g_pos, g_spec in enumerate(data.get("groups", [])):
+        g_declared = g_spec.get("declared") or {}
+        group = TaskGroup(plan_id=plan.id, number=str(g_spec["number"]), title=clean(g_spec["title"]),
+                          position=g_pos, declared_tasks=g_declared.get("tasks"),
+                          declared_activities=g_declared.get("activities"))
+        db.session.add(group)
+        report.groups += 1
+        present = 0
+        for t_pos, t_spec in enumerate(g_spec.get("tasks", [])):
+            # a title lost from the source stays visible as such rather than empty
+            title = clean(t_spec.get("title") or "") or f"(Văn bản nguồn mất tên nhiệm vụ {g_spec['number']}.{t_spec['number']})"
+            task = Task(group=group, number=str(t_spec["number"]), title=title, position=t_pos)
+            db.session.add(task)
+            report.tasks += 1
+            db.session.flush()
+            for a_pos, a_spec in enumerate(t_spec.get("activities", [])):
+                values = activity_values(a_spec, year)
+                activity = Activity(task_id=task.id, plan_id=plan.id, position=a_pos, **values)
+                db.session.add(activity)
+                db.session.flush()
+                report.activities += 1
+                present += 1
+                rows, warnings = desired_assignments(values, year, infos)
+                report.warnings += warnings
+                assignment_rows += [dict(r, activity_id=activity.id, plan_id=plan.id) for r in rows]
+        if group.declared_activities is not None and present != group.declared_activities:
+            report.warnings.append(
+                f"Nhóm {group.number}: văn bản ghi {group.declared_activities} hoạt động, có {present}")
+    report.gaps = [gap["number"] if isinstance(gap, dict) else str(gap) for gap in plan.known_gaps]
+    for missing in data.get("missing_cells") or []:
+        fields = ", ".join(missing.get("fields", [])) if isinstance(missing, dict) else ""
+        number = missing.get("number", "?") if isinstance(missing, dict) else str(missing)
+        report.warnings.append(f"{number}: văn bản nguồn mất ô {fields}".rstrip())
+    if plan.declared_activities is not None and plan.declared_activities != report.activities:
+        report.warnings.append(f"Văn bản ghi {plan.declared_activities} hoạt động; nạp được {report.activities}")
+    if assignment_rows:
+        db.session.execute(insert(Assignment), assignment_rows)
+    report.assignments = len(assignment_rows)
+    audit.record(user, "create", plan, f"Nạp kế hoạch {code}: {report.activities} hoạt động")
+    db.session.flush()
+    return plan, report
+
+
+def load_plan_file(path: Path | str, user=None, replace: bool = False) -> tuple[Plan, LoadReport]:
+    """Load a curated plan YAML file."""
+    return load_plan(yaml.safe_load(Path(path).read_text(encoding="utf-8")), user, replace)
+
+
+def sync_assignments(activity: Activity, user=None) -> list[str]:
+    """Make the activity's assignments match its lead/coordinating texts and deadline.
+
+    New units get assignments; units no longer named lose theirs unless they already reported
+    (history is never deleted: those are kept and reported as a warning).
+    """
+    rows, warnings = desired_assignments(
+        {"number": activity.number, "deadline_text": activity.deadline_text, "lead_text": activity.lead_text,
+         "coordinating_text": activity.coordinating_text}, activity.plan.year,
+        plan_unit_infos(activity.plan.issuer_unit_id))
+    wanted = {(r["unit_id"], r["period_label"]): r for r in rows}
+    current = {(a.unit_id, a.period_label): a for a in db.session.scalars(
+        select(Assignment).where(Assignment.activity_id == activity.id))}
+    reported = set(db.session.scalars(
+        select(ProgressUpdate.assignment_id).join(Assignment).where(Assignment.activity_id == activity.id)))
+    for key, assignment in current.items():
+        if key in wanted:
+            row = wanted[key]
+            audit.apply(user, assignment, {"role": row["role"], "due_date": row["due_date"]},
+                        summary="Cập nhật phân công theo hoạt động")
+        elif assignment.id in reported or assignment.started:
+            warnings.append(f"Đơn vị {assignment.unit.name} đã báo cáo nên vẫn giữ phân công")
+        else:
+            audit.record(user, "delete", assignment, f"Bỏ phân công {assignment.unit.name}")
+            db.session.delete(assignment)
+    for key, row in wanted.items():
+        if key not in current:
+            assignment = Assignment(activity_id=activity.id, plan_id=activity.plan_id, **row)
+            db.session.add(assignment)
+            db.session.flush()
+            audit.record(user, "create", assignment, "Phân công mới")
+    db.session.flush()
+    return warnings
+
+
+def next_position(model, parent_column, parent_id: int) -> int:
+    """Position after the last sibling."""
+    return (db.session.scalar(select(func.max(model.position)).where(parent_column == parent_id)) or -1) + 1
+
+
+def save_plan(user, plan: Plan | None, values: dict) -> Plan:
+    """Create or edit a plan's own fields, audited."""
+    if plan is None:
+        if db.session.scalar(select(Plan.id).where(Plan.code == values["code"])):
+            raise PlanError(f"Mã kế hoạch {values['code']} đã được dùng")
+        plan = Plan(**values)
+        db.session.add(plan)
+        db.session.flush()
+        audit.record(user, "create", plan, f"Tạo kế hoạch {plan.code}")
+        return plan
+    audit.apply(user, plan, values, summary=f"Sửa kế hoạch {plan.code}")
+    return plan
+
+
+def save_group(user, plan: Plan, group: TaskGroup | None, values: dict) -> TaskGroup:
+    """Create or edit a task group."""
+    if group is None:
+        group = TaskGroup(plan_id=plan.id, position=next_position(TaskGroup, TaskGroup.plan_id, plan.id), **values)
+        db.session.add(group)
+        db.session.flush()
+        audit.record(user, "create", group, f"Tạo nhóm {group.number}")
+        return group
+    audit.apply(user, group, values, summary=f"Sửa nhóm {group.number}")
+    return group
+
+
+def save_task(user, group: TaskGroup, task: Task | None, values: dict) -> Task:
+    """Create or edit a task."""
+    if task is None:
+        task = Task(group_id=group.id, position=next_position(Task, Task.group_id, group.id), **values)
+        db.session.add(task)
+        db.session.flush()
+        audit.record(user, "create", task, f"Tạo nhiệm vụ {task.number}")
+        return task
+    audit.apply(user, task, values, summary=f"Sửa nhiệm vụ {task.number}")
+    return task
+
+
+def save_activity(user, task: Task, activity: Activity | None, spec: dict) -> tuple[Activity, list[str]]:
+    """Create or edit an activity from form values, then sync its assignments."""
+    plan = task.group.plan
+    values = activity_values(spec, plan.year)
+    if activity is None:
+        activity = Activity(task_id=task.id, plan_id=plan.id,
+                            position=next_position(Activity, Activity.task_id, task.id), **values)
+        db.session.add(activity)
+        db.session.flush()
+        audit.record(user, "create", activity, f"Tạo hoạt động {activity.number}")
+    else:
+        audit.apply(user, activity, values, summary=f"Sửa hoạt động {activity.number}")
+    return activity, sync_assignments(activity, user)
+
+
+def delete_activity(user, activity: Activity) -> None:
+    """Delete an activity nobody has reported on yet."""
+    has_history = db.session.scalar(
+        select(func.count(ProgressUpdate.id)).join(Assignment).where(Assignment.activity_id == activity.id))
+    if has_history:
+        raise PlanError("Hoạt động đã có báo cáo tiến độ nên không thể xoá")
+    audit.record(user, "delete", activity, f"Xoá hoạt động {activity.number}: {activity.content[:200]}")
+    db.session.execute(delete(Assignment).where(Assignment.activity_id == activity.id))
+    db.session.delete(activity)
+    db.session.flush()
+
+
+def count_by_plan() -> dict[int, int]:
+    """Activities per plan, in one query."""
+    return dict(db.session.execute(select(Activity.plan_id, func.count(Activity.id)).group_by(Activity.plan_id)).all())
+
+
+def today() -> date:
+    """Today's date; one place so tests and replays can move it."""
+    return date.today()

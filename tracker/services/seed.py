@@ -1,0 +1,78 @@
+"""Demo data from the real documents: units, the 2023 plan, the 2024 directive, users, progress."""
+import random
+from types import SimpleNamespace
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from models import Assignment, Plan, User, db
+from tracker.services import accounts, assignments, plans, units
+
+#: one demo user per role: (username, role, unit code, full name). Password: DEMO_PASSWORD.
+DEMO_PASSWORD = "dondoc2023"
+DEMO_USERS = (
+    ("admin", "admin", "HG-VPUB", "Quản trị hệ thống"),
+    ("vanphong", "office", "HG-VPUB", "Chuyên viên Văn phòng UBND tỉnh"),
+    ("lanhdao", "leader", "HG", "Phó Chủ tịch UBND tỉnh"),
+    ("stp.canbo", "unit_officer", "HG-STP", "Cán bộ đầu mối Sở Tư pháp"),
+    ("stp.lanhdao", "unit_head", "HG-STP", "Giám đốc Sở Tư pháp"),
+)
+
+#: extra steps other features register (scores, frameworks, …), run in order after the plan
+EXTRA_STEPS: list = []
+
+
+def seed_demo(today: date | None = None) -> list[str]:
+    """Load everything; returns the lines to print. Flushes, never commits."""
+    lines: list[str] = []
+    for path in sorted(units.DATA_DIR.glob("*.yaml")):
+        counts = units.load_units_file(path)
+        lines.append(f"Đơn vị ({path.name}): {counts['created']} mới, {counts['updated']} cập nhật")
+    for path in sorted(plans.DATA_DIR.glob("*.yaml")):
+        _plan, report = plans.load_plan_file(path)
+        lines += report.lines()
+    for username, role, unit_code, full_name in DEMO_USERS:
+        accounts.create_user(None, username=username, password=DEMO_PASSWORD, role=role, unit_code=unit_code,
+                             full_name=full_name, email=f"{username}@example.gov.vn")
+        lines.append(f"Người dùng demo: {username} / {DEMO_PASSWORD} ({role}, {unit_code})")
+    lines += demo_progress(today or date.today())
+    for step in EXTRA_STEPS:
+        lines += step()
+    db.session.flush()
+    return lines
+
+
+def demo_progress(today: date) -> list[str]:
+    """Realistic, reproducible progress on the seeded plans so dashboards are not empty."""
+    rng = random.Random(2023)
+    office_user = db.session.scalar(select(User).where(User.role == "office"))
+    unit_users = {u.unit_id: u for u in db.session.scalars(select(User).where(User.role == "unit_officer"))}
+    rows = db.session.scalars(select(Assignment).join(Plan).where(Plan.code.like("HG-%"))
+                              .order_by(Assignment.id)).all()
+    counts = {"done": 0, "late": 0, "awaiting": 0, "progress": 0}
+    for assignment in rows:
+        if assignment.due_date > today:
+            continue
+        roll = rng.random()
+        # units without a demo login report through a stand-in officer of their own unit
+        actor = unit_users.get(assignment.unit_id) or SimpleNamespace(
+            id=None, role="unit_officer", unit_id=assignment.unit_id, is_authenticated=True)
+        if roll < 0.55:
+            done_on = assignment.due_date - timedelta(days=rng.randint(0, 20))
+            late = roll > 0.45
+            if late:
+                done_on = assignment.due_date + timedelta(days=rng.randint(3, 40))
+            assignments.update_progress(actor, assignment, percent=100, note="Đã hoàn thành theo kế hoạch",
+                                        expected_version=None, evidence_number=f"{rng.randint(10, 999)}/BC",
+                                        evidence_date=done_on, submit=True, today=done_on)
+            if roll < 0.52:
+                assignments.review(office_user, assignment, confirm=True, reason="", expected_version=None)
+                counts["late" if late else "done"] += 1
+            else:
+                counts["awaiting"] += 1
+        elif roll < 0.75:
+            assignments.update_progress(actor, assignment, percent=rng.choice((20, 40, 50, 70)),
+                                        note="Đang triển khai", expected_version=None)
+            counts["progress"] += 1
+    return [f"Tiến độ demo: {counts['done']} hoàn thành đúng hạn, {counts['late']} hoàn thành quá hạn, "
+            f"{counts['awaiting']} chờ xác nhận, {counts['progress']} đang thực hiện"]

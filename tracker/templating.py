@@ -1,0 +1,33 @@
+"""Template globals: permissions, status labels, pagination links."""
+from flask import request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from tracker.domain.status import Status, status_label
+from tracker.permissions import can
+from tracker.services.assignments import status_of
+
+
+def init_app(app) -> None:
+    """Expose helpers every template uses."""
+
+    @app.context_processor
+    def _globals():
+        return {
+            "can": lambda capability: can(current_user, capability),
+            "status_label": lambda s: _(status_label(Status(s))) if s else "",
+            "STATUSES": list(Status),
+            "status_of": status_of,
+            "ROLE_LABELS": {
+                "admin": _("Quản trị hệ thống"), "office": _("Văn phòng UBND tỉnh"),
+                "unit_officer": _("Cán bộ đầu mối đơn vị"), "unit_head": _("Lãnh đạo đơn vị"),
+                "leader": _("Lãnh đạo UBND tỉnh"),
+            },
+        }
+
+    @app.template_global()
+    def page_url(page: int, param: str = "page") -> str:
+        """This page's URL with one query argument changed (pagination keeps filters)."""
+        args = request.args.to_dict(flat=False)
+        args[param] = [str(page)]
+        return url_for(request.endpoint, **(request.view_args or {}), **args)

@@ -1,0 +1,83 @@
+"""Home, dashboards and the health check."""
+from datetime import date
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from models import db
+from tracker.permissions import can, require, unit_scope
+from tracker.redis_conn import redis_ok
+from tracker.services import dashboards
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    if can(current_user, "office_dashboard"):
+        return redirect(url_for("main.dashboard"))
+    return redirect(url_for("main.unit_dashboard"))
+
+
+def _plan_filter() -> tuple[list, list[int] | None]:
+    plans = dashboards.plans_for_year()
+    chosen = [int(p) for p in request.args.getlist("plan") if p.isdigit()]
+    return plans, chosen or None
+
+
+@bp.route("/dashboard")
+@require("office_dashboard")
+def dashboard():
+    today = date.today()
+    plans, plan_ids = _plan_filter()
+    page = request.args.get("page", 1, type=int)
+    per_page = current_app.config["PER_PAGE"]
+    overdue = db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, status="overdue"),
+                          page=page, per_page=per_page, error_out=False)
+    return render_template(
+        "main/dashboard.html",
+        plans=plans, plan_ids=plan_ids or [], today=today,
+        total=dashboards.status_counts(today, plan_ids=plan_ids),
+        groups=dashboards.by_group(today, plan_ids),
+        units=dashboards.by_unit(today, plan_ids),
+        overdue=overdue,
+        due7=db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, due_within=7),
+                         page=request.args.get("p7", 1, type=int), per_page=per_page, error_out=False),
+        due30=db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, due_within=30),
+                          page=request.args.get("p30", 1, type=int), per_page=per_page, error_out=False),
+        stale=dashboards.stale_units(today),
+        read_only=not can(current_user, "review"),
+    )
+
+
+@bp.route("/my")
+@require("view_unit")
+def unit_dashboard():
+    today = date.today()
+    scope = unit_scope(current_user)
+    page = request.args.get("page", 1, type=int)
+    status = request.args.get("status") or None
+    owed = db.paginate(dashboards.assignment_list_query(today, unit_ids=scope, status=status),
+                       page=page, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template(
+        "main/unit_dashboard.html", today=today, total=dashboards.status_counts(today, unit_ids=scope),
+        owed=owed, status=status,
+        late=db.paginate(dashboards.assignment_list_query(today, unit_ids=scope, status="overdue"),
+                         page=request.args.get("pl", 1, type=int), per_page=current_app.config["PER_PAGE"],
+                         error_out=False),
+    )
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as error:  # noqa: BLE001 — the health check reports any failure, never raises
+        database = type(error).__name__
+    redis_state = redis_ok()[1]
+    healthy = database == "ok"
+    # Redis down degrades reminders and reports, not the pages: the app is still serving
+    return jsonify(status="ok" if healthy else "error", database=database, redis=redis_state), 200 if healthy else 503
