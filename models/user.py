@@ -2,6 +2,7 @@
 import secrets
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,7 +39,9 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash, never the password."""
-        self.password_hash = generate_password_hash(password)
+        # tests lower the work factor through config; production keeps werkzeug's default (scrypt)
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """Compare against the stored hash."""

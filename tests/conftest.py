@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
 from models import db as _db
@@ -38,12 +40,27 @@ def _database_url(tmp_root: Path) -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
+class FreshUserClient(FlaskClient):
+    """Test client that forgets the cached login between requests.
+
+    The `db` fixture keeps an app context pushed for the whole test, and Flask reuses it for the
+    client's requests, so Flask-Login's per-context cache (g._login_user) would leak from one
+    client (user) to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     tmp_root = tmp_path_factory.mktemp("app")
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_root),
         "WTF_CSRF_ENABLED": False,
         "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
@@ -54,6 +71,7 @@ def app(tmp_path_factory):
         "LOGIN_MAX_FAILURES": 5,
         "RATELIMIT_ENABLED": True,
     })
+    app.test_client_class = FreshUserClient
     with app.app_context():
         _db.create_all()
     yield app

@@ -28,23 +28,24 @@ PUBLIC = dict.fromkeys(VISITORS, OK)
 ROUTES: list[tuple[str, str, str, dict]] = [
     ("GET", "/healthz", "/healthz", PUBLIC),
     ("GET", "/login", "/login", {**PUBLIC, **{v: "redirect" for v in VISITORS if v != "anon"}}),
-    ("POST", "/logout", "/logout", {**PUBLIC}),
-    ("POST", "/lang/<code>", "/lang/en", PUBLIC),
-    ("GET", "/", "/", {**ANY_USER}),
+    ("POST", "/logout", "/logout", dict.fromkeys(VISITORS, "redirect")),
+    ("POST", "/lang/<code>", "/lang/en", dict.fromkeys(VISITORS, "redirect")),
+    ("GET", "/", "/", dict.fromkeys(VISITORS, "redirect") | {"anon": LOGIN}),
     ("GET", "/dashboard", "/dashboard", VIEW_ALL),
     ("GET", "/my", "/my", UNIT_ONLY),
 ]
 
 
 def _classify(response, visitor: str) -> str:
-    if response.status_code in (301, 302, 303) and "/login" in response.headers.get("Location", ""):
-        return LOGIN if visitor == "anon" or "next=" in response.headers["Location"] else "redirect"
+    location = response.headers.get("Location", "")
+    if response.status_code in (301, 302, 303) and "/login" in location and "next=" in location:
+        return LOGIN
     if response.status_code == 403:
         return FORBIDDEN
     if response.status_code == 404:
         return NOT_FOUND
     if response.status_code in (301, 302, 303):
-        return "redirect" if response.request.path == "/login" else OK
+        return "redirect"
     return OK if response.status_code < 500 else f"error {response.status_code}"
 
 

@@ -1,6 +1,7 @@
 """Template globals: permissions, status labels, pagination links."""
 from flask import request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker.domain.status import Status, status_label
@@ -11,19 +12,18 @@ from tracker.services.assignments import status_of
 def init_app(app) -> None:
     """Expose helpers every template uses."""
 
-    @app.context_processor
-    def _globals():
-        return {
-            "can": lambda capability: can(current_user, capability),
-            "status_label": lambda s: _(status_label(Status(s))) if s else "",
-            "STATUSES": list(Status),
-            "status_of": status_of,
-            "ROLE_LABELS": {
-                "admin": _("Quản trị hệ thống"), "office": _("Văn phòng UBND tỉnh"),
-                "unit_officer": _("Cán bộ đầu mối đơn vị"), "unit_head": _("Lãnh đạo đơn vị"),
-                "leader": _("Lãnh đạo UBND tỉnh"),
-            },
-        }
+    # globals rather than a context processor, so imported macros see them too
+    app.jinja_env.globals.update({
+        "can": lambda capability: can(current_user, capability),
+        "status_label": lambda s: _(status_label(Status(s))) if s else "",
+        "STATUSES": list(Status),
+        "status_of": status_of,
+        "ROLE_LABELS": {
+            "admin": _l("Quản trị hệ thống"), "office": _l("Văn phòng UBND tỉnh"),
+            "unit_officer": _l("Cán bộ đầu mối đơn vị"), "unit_head": _l("Lãnh đạo đơn vị"),
+            "leader": _l("Lãnh đạo UBND tỉnh"),
+        },
+    })
 
     @app.template_global()
     def page_url(page: int, param: str = "page") -> str:
