@@ -222,3 +222,22 @@ def test_arbitrary_text_never_raises(text):
 def test_prefix_tolerance_works_both_ways():
     units = [UnitInfo(1, "BM", "UBND huyện Bắc Mê", "district"), UnitInfo(2, "STP", "Sở Tư pháp tỉnh", "department")]
     assert resolve("Huyện Bắc Mê; Ủy ban nhân dân huyện Bắc Mê; Sở Tư pháp", units).unit_ids == [1, 2]
+
+
+# ---- directives name units by their heads (file 004) ---------------------------------------------------
+
+def test_heads_collective_of_a_directive_expands_to_departments_and_districts():
+    units = [UnitInfo(1, "A", "Sở Thông tin và Truyền thông", "department"),
+             UnitInfo(2, "B", "UBND huyện Long Mỹ", "district"),
+             UnitInfo(3, "C", "Văn phòng UBND tỉnh", "office")]
+    spec = parse_assignees("Giám đốc Sở, Thủ trưởng cơ quan chuyên môn thuộc Ủy ban nhân dân tỉnh, "
+                           "Chủ tịch Ủy ban nhân dân huyện, thị xã, thành phố")
+    assert [ref.value for ref in spec.refs] == ["department", "district"]
+    assert resolve_assignees(spec, units).unit_ids == [1, 2]
+
+
+def test_unit_named_by_its_head_resolves_to_the_unit():
+    units = [UnitInfo(1, "A", "Sở Thông tin và Truyền thông", "department"),
+             UnitInfo(3, "C", "Văn phòng UBND tỉnh", "office", ("Văn phòng Ủy ban nhân dân tỉnh",))]
+    assert resolve_assignees(parse_assignees("Giám đốc Sở Thông tin và Truyền thông"), units).unit_ids == [1]
+    assert resolve_assignees(parse_assignees("Chánh Văn phòng Ủy ban nhân dân tỉnh"), units).unit_ids == [3]

@@ -23,6 +23,11 @@ _COLLECTIVE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("department", r"cac\s+so\s+nganh" + _PROVINCE_SUFFIX),
     ("department", r"cac\s+co quan\s*,\s*ban\s*,\s*nganh" + _PROVINCE_SUFFIX),
     ("department", r"cac\s+co quan\s+chuyen mon\s+thuoc\s+" + _PEOPLES_COMMITTEE + r"\s+tinh"),
+    # directives address the heads: "Giám đốc Sở, Thủ trưởng cơ quan chuyên môn thuộc UBND tỉnh"
+    ("department", r"giam doc\s+(?:cac\s+)?so\s*,\s*thu truong\s+(?:cac\s+)?co quan\s+chuyen mon\s+thuoc\s+"
+     + _PEOPLES_COMMITTEE + r"\s+tinh"),
+    ("district", r"chu tich\s+" + _PEOPLES_COMMITTEE
+     + r"\s+(?:cac\s+)?huyen\s*[,/]\s*(?:thi xa\s*[,/]\s*)?thanh pho"),
     ("district", _PEOPLES_COMMITTEE + r"\s+cap\s+huyen"),
     ("district", _PEOPLES_COMMITTEE + r"\s+(?:cac\s+)?huyen\s*[,/]\s*(?:thi xa\s*[,/]\s*)?thanh pho"),
     ("district", _PEOPLES_COMMITTEE + r"\s+cac\s+huyen"),
@@ -240,6 +245,7 @@ def parse_assignees(text: str | None) -> AssigneeSpec:
 
 _KEY_DROP = re.compile(r"[-–.'’\"]")
 _KEY_TP = re.compile(r"\btp\b\s*")
+_HEAD_TITLE = re.compile(r"^(?:giam doc|chanh|chu tich|thu truong|truong)\s+(?=so|van phong|ubnd|ban|cuc|huyen|thanh pho)")
 
 
 def _name_keys(name: str) -> tuple[str, ...]:
@@ -247,6 +253,8 @@ def _name_keys(name: str) -> tuple[str, ...]:
     base = fold(_KEY_DROP.sub(" ", fold(name)))
     base = fold(base.replace("uy ban nhan dan", "ubnd").replace("&", " va "))
     base = fold(_KEY_TP.sub("thanh pho ", base))
+    # a letter may name the unit by its head: "Giám đốc Sở X", "Chánh Văn phòng UBND tỉnh"
+    base = _HEAD_TITLE.sub("", base)
     keys = [base]
     if base.startswith("ubnd ") and len(base) > 5:
         keys.append(base[5:])

@@ -69,6 +69,7 @@ def desired_assignments(activity_values: dict, year: int, infos) -> tuple[list[d
         if not text:
             continue
         resolution = resolve_assignees(parse_assignees(text), infos)
+        warnings += [f"Hoạt động {number}: {w}" for w in resolution.warnings]
         for name, suggestions in resolution.unknown:
             hint = f" (gợi ý: {', '.join(suggestions)})" if suggestions else ""
             warnings.append(f"Hoạt động {number}: không tìm thấy đơn vị «{name}»{hint}")
