@@ -135,13 +135,20 @@ def reset_password(actor, user: User, new_password: str) -> None:
     audit.record(actor, "reset_password", user, f"Đặt lại mật khẩu cho {user.username}")
 
 
+def _field_error(field: str, message: str) -> AccountError:
+    error = AccountError(message)
+    error.field = field  # lets a view put the message next to the right input
+    return error
+
+
 def change_own_password(user: User, current_password: str, new_password: str) -> None:
     """A user changes their own password, proving they know the current one."""
     if not user.check_password(current_password or ""):
-        raise AccountError("Mật khẩu hiện tại: không đúng")
-    _check_password(new_password, "Mật khẩu mới")
+        raise _field_error("current_password", "Mật khẩu hiện tại: không đúng")
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        raise _field_error("new_password", f"Mật khẩu mới: phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
     if new_password == current_password:
-        raise AccountError("Mật khẩu mới: phải khác mật khẩu hiện tại")
+        raise _field_error("new_password", "Mật khẩu mới: phải khác mật khẩu hiện tại")
     user.set_password(new_password)
     db.session.flush()
     audit.record(user, "change_password", user, f"{user.username} đổi mật khẩu")

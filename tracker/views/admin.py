@@ -1,0 +1,499 @@
+"""Administration: the unit tree and unit kinds, users, and the audit log."""
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from forms.admin import (
+    ROLE_CHOICES,
+    ConfirmForm,
+    EndUnitForm,
+    PasswordResetForm,
+    UnitForm,
+    UnitKindForm,
+    UserCreateForm,
+    UserEditForm,
+    parse_vn_date,
+)
+from models import ROLES, AuditEntry, Unit, UnitKind, User, db
+from tracker.domain.textnorm import fold
+from tracker.permissions import descendant_ids, require
+from tracker.services import accounts
+from tracker.services import units as unit_service
+from tracker.services.assignments import ConflictError, PermissionDenied
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: rows per page of the unit tree (the tree is ordered in Python, then sliced)
+TREE_PAGE_SIZE = 100
+
+
+@dataclass
+class ListPage:
+    """A page of an already-loaded list, shaped like Flask-SQLAlchemy's Pagination for the macro."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _page_arg() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _unit_choices(tree_rows, exclude: set[int] = frozenset(), none_label: str | None = None) -> list[tuple[int, str]]:
+    """Select options in tree order, indented by depth; ended units are marked."""
+    today = date.today()
+    choices = [(0, none_label)] if none_label is not None else []
+    for unit, depth in tree_rows:
+        if unit.id in exclude:
+            continue
+        ended = "" if unit.is_active(today) else f" ({_('đã kết thúc')})"
+        choices.append((unit.id, f"{'— ' * depth}{unit.code} · {unit.name}{ended}"))
+    return choices
+
+
+def _kind_choices() -> list[tuple[int, str]]:
+    kinds = db.session.scalars(select(UnitKind).order_by(UnitKind.sort_order, UnitKind.level, UnitKind.id))
+    return [(kind.id, f"{kind.name} ({kind.code})") for kind in kinds]
+
+
+def _get_or_404(model, object_id: int):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _field_error(form, error: unit_service.UnitError) -> None:
+    field = getattr(form, error.field, None)
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
+
+
+# ---- units ----
+
+@bp.route("/units")
+@require("manage_units")
+def units():
+    """The unit tree, indented, with kind, code, validity, successor and an active/ended badge."""
+    query = request.args.get("q", "").strip()
+    state = request.args.get("state", "all")
+    today = date.today()
+    rows = unit_service.tree()
+    if query:
+        needle = fold(query)
+        rows = [(u, d) for u, d in rows if needle in (u.search_text or "") or needle in u.code.lower()]
+    if state == "active":
+        rows = [(u, d) for u, d in rows if u.is_active(today)]
+    elif state == "ended":
+        rows = [(u, d) for u, d in rows if not u.is_active(today)]
+    page = _page_arg()
+    start = (page - 1) * TREE_PAGE_SIZE
+    listing = ListPage(rows[start:start + TREE_PAGE_SIZE], page, TREE_PAGE_SIZE, len(rows))
+    return render_template("admin/units.html", listing=listing, today=today, query=query, state=state,
+                           reopen_form=ConfirmForm())
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@require("manage_units")
+def unit_new():
+    """Create a unit under a parent."""
+    form = UnitForm()
+    rows = unit_service.tree()
+    form.kind_id.choices = _kind_choices()
+    form.parent_id.choices = _unit_choices(rows, none_label=_("(Không có — cấp cao nhất)"))
+    if request.method == "GET" and request.args.get("parent", type=int):
+        form.parent_id.data = request.args.get("parent", type=int)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            unit = unit_service.create_unit(current_user, _unit_form_values(form))
+        except unit_service.UnitError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Đã tạo đơn vị %(code)s · %(name)s", code=unit.code, name=unit.name), "success")
+            return redirect(url_for("admin.units", q=unit.code))
+    if request.method == "POST":
+        status = 400
+    return render_template("admin/unit_form.html", form=form, unit=None), status
+
+
+def _unit_form_values(form: UnitForm) -> dict:
+    return {
+        "code": form.code.data, "name": form.name.data, "kind_id": form.kind_id.data,
+        "parent_id": form.parent_id.data or None, "aliases": unit_service.parse_aliases(form.aliases.data),
+        "valid_from": form.valid_from.data, "email": form.email.data,
+    }
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@require("manage_units")
+def unit_edit(unit_id: int):
+    """Edit a unit; ending it has its own page."""
+    unit = _get_or_404(Unit, unit_id)
+    form = UnitForm(obj=unit if request.method == "GET" else None)
+    rows = unit_service.tree()
+    below = descendant_ids(unit.id, [(u.id, u.parent_id) for u, _depth in rows])
+    form.kind_id.choices = _kind_choices()
+    # the unit itself and its descendants cannot become its parent; the service checks again
+    form.parent_id.choices = _unit_choices(rows, exclude=below, none_label=_("(Không có — cấp cao nhất)"))
+    if request.method == "GET":
+        form.parent_id.data = unit.parent_id or 0
+        form.aliases.data = "\n".join(unit.aliases or [])
+        form.stamp.data = unit_service.edit_stamp(unit)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changes = unit_service.update_unit(current_user, unit, _unit_form_values(form),
+                                               expected_stamp=form.stamp.data)
+        except ConflictError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return render_template("admin/unit_form.html", form=form, unit=unit), 409
+        except unit_service.UnitError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu đơn vị %(code)s", code=unit.code) if changes else _("Không có thay đổi nào"), "success")
+            return redirect(url_for("admin.units", q=unit.code))
+    if request.method == "POST":
+        status = 400
+    return render_template("admin/unit_form.html", form=form, unit=unit), status
+
+
+@bp.route("/units/<int:unit_id>/end", methods=["GET", "POST"])
+@require("manage_units")
+def unit_end(unit_id: int):
+    """End a unit (merger, dissolution) and name its successor; the unit stays for history."""
+    unit = _get_or_404(Unit, unit_id)
+    form = EndUnitForm(obj=unit if request.method == "GET" else None)
+    rows = unit_service.tree()
+    form.successor_id.choices = _unit_choices(rows, exclude={unit.id}, none_label=_("(Không có đơn vị kế thừa)"))
+    if request.method == "GET":
+        form.successor_id.data = unit.successor_id or 0
+        form.stamp.data = unit_service.edit_stamp(unit)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            unit_service.end_unit(current_user, unit, valid_to=form.valid_to.data,
+                                  successor_id=form.successor_id.data or None, expected_stamp=form.stamp.data)
+        except ConflictError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return render_template("admin/unit_end.html", form=form, unit=unit), 409
+        except unit_service.UnitError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            still_active = unit_service.active_children(unit, unit.valid_to)
+            db.session.commit()
+            flash(_("Đơn vị %(code)s kết thúc từ sau ngày %(day)s", code=unit.code,
+                    day=unit.valid_to.strftime("%d/%m/%Y")), "success")
+            if still_active:
+                flash(_("Lưu ý: %(n)s đơn vị trực thuộc vẫn còn hoạt động: %(codes)s", n=len(still_active),
+                        codes=", ".join(child.code for child in still_active[:10])), "warning")
+            return redirect(url_for("admin.units", q=unit.code))
+    if request.method == "POST":
+        status = 400
+    return render_template("admin/unit_end.html", form=form, unit=unit), status
+
+
+@bp.route("/units/<int:unit_id>/reopen", methods=["POST"])
+@require("manage_units")
+def unit_reopen(unit_id: int):
+    """Clear an ending entered by mistake."""
+    unit = _get_or_404(Unit, unit_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    unit_service.reopen_unit(current_user, unit)
+    db.session.commit()
+    flash(_("Đơn vị %(code)s hoạt động trở lại", code=unit.code), "success")
+    return redirect(url_for("admin.units", q=unit.code))
+
+
+# ---- unit kinds ----
+
+@bp.route("/unit-kinds")
+@require("manage_units")
+def kinds():
+    """Unit kinds (data, not code) with how many units each has."""
+    return render_template("admin/kinds.html", kinds=unit_service.kinds_with_counts())
+
+
+@bp.route("/unit-kinds/new", methods=["GET", "POST"])
+@bp.route("/unit-kinds/<int:kind_id>/edit", methods=["GET", "POST"])
+@require("manage_units")
+def kind_edit(kind_id: int | None = None):
+    """Create or edit a unit kind."""
+    kind = _get_or_404(UnitKind, kind_id) if kind_id else None
+    form = UnitKindForm(obj=kind if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            saved = unit_service.save_kind(current_user, kind, code=form.code.data, name=form.name.data,
+                                           level=form.level.data)
+        except unit_service.UnitError as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu loại đơn vị %(code)s", code=saved.code), "success")
+            return redirect(url_for("admin.kinds"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/kind_form.html", form=form, kind=kind), status
+
+
+# ---- users ----
+
+@bp.route("/users")
+@require("manage_users")
+def users():
+    """Users, searchable by name without accents, filtered by role and unit (with the units below it)."""
+    query = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    role = role if role in ROLES else ""
+    unit_id = request.args.get("unit", 0, type=int) or 0
+    rows = unit_service.tree()
+    unit_ids = descendant_ids(unit_id, [(u.id, u.parent_id) for u, _depth in rows]) if unit_id else None
+    pagination = db.paginate(accounts.users_query(query, role or None, unit_ids), page=_page_arg(),
+                             per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("admin/users.html", pagination=pagination, query=query, role=role, unit_id=unit_id,
+                           role_choices=ROLE_CHOICES, unit_choices=_unit_choices(rows))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require("manage_users")
+def user_new():
+    """Create a user bound to a unit."""
+    form = UserCreateForm()
+    form.unit_id.choices = _unit_choices(unit_service.tree())
+    if form.validate_on_submit():
+        unit = db.session.get(Unit, form.unit_id.data)
+        try:
+            if unit is None:
+                raise accounts.AccountError(_("Đơn vị: hãy chọn một đơn vị có trong danh sách"))
+            user = accounts.create_user(current_user, username=form.username.data, password=form.password.data,
+                                        role=form.role.data, unit_code=unit.code,
+                                        email=form.email.data or None, full_name=form.full_name.data)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
+        else:
+            db.session.commit()
+            flash(_("Đã tạo người dùng %(username)s", username=user.username), "success")
+            return redirect(url_for("admin.users", q=user.username))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require("manage_users")
+def user_edit(user_id: int):
+    """Change a user's role, unit, email or active flag; users are deactivated, never deleted."""
+    user = _get_or_404(User, user_id)
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    form.unit_id.choices = _unit_choices(unit_service.tree())
+    if request.method == "GET":
+        form.stamp.data = unit_service.edit_stamp(user)
+    if form.validate_on_submit():
+        try:
+            changes = accounts.update_user(current_user, user, full_name=form.full_name.data, email=form.email.data,
+                                           role=form.role.data, unit_id=form.unit_id.data, active=form.active.data,
+                                           expected_stamp=form.stamp.data)
+        except ConflictError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+            return _user_edit_page(form, user, 409)
+        except (accounts.AccountError, PermissionDenied) as error:
+            db.session.rollback()
+            flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
+        else:
+            db.session.commit()
+            flash(_("Đã lưu người dùng %(username)s", username=user.username) if changes
+                  else _("Không có thay đổi nào"), "success")
+            return redirect(url_for("admin.users", q=user.username))
+    return _user_edit_page(form, user, 400 if request.method == "POST" else 200)
+
+
+def _user_edit_page(form, user: User, status: int, password_form: PasswordResetForm | None = None):
+    return render_template("admin/user_form.html", form=form, user=user,
+                           password_form=password_form or PasswordResetForm(formdata=None)), status
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@require("manage_users")
+def user_password(user_id: int):
+    """Set a new password for a user who lost theirs."""
+    user = _get_or_404(User, user_id)
+    password_form = PasswordResetForm()
+    if password_form.validate_on_submit():
+        try:
+            accounts.reset_password(current_user, user, password_form.new_password.data)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
+        else:
+            db.session.commit()
+            flash(_("Đã đặt lại mật khẩu cho %(username)s", username=user.username), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    form = UserEditForm(formdata=None, obj=user)
+    form.unit_id.choices = _unit_choices(unit_service.tree())
+    form.stamp.data = unit_service.edit_stamp(user)
+    return _user_edit_page(form, user, 400, password_form)
+
+
+# ---- audit log ----
+
+ENTITY_LABELS = {"Unit": _l("Đơn vị"), "UnitKind": _l("Loại đơn vị"), "User": _l("Người dùng"),
+                 "Plan": _l("Kế hoạch"), "TaskGroup": _l("Nhóm nhiệm vụ"), "Task": _l("Nhiệm vụ"),
+                 "Activity": _l("Hoạt động"), "Assignment": _l("Phân công"),
+                 "ExtensionRequest": _l("Đề nghị gia hạn")}
+ACTION_LABELS = {"create": _l("Tạo"), "update": _l("Sửa"), "delete": _l("Xóa"), "end": _l("Kết thúc"),
+                 "reopen": _l("Bỏ kết thúc"), "reset_password": _l("Đặt lại mật khẩu"),
+                 "change_password": _l("Đổi mật khẩu"), "reset_token": _l("Đặt lại mã lịch"),
+                 "submit": _l("Gửi hoàn thành"), "confirm": _l("Xác nhận"), "return": _l("Trả lại")}
+FIELD_LABELS = {
+    "code": _l("Mã"), "name": _l("Tên"), "kind_id": _l("Loại đơn vị"), "parent_id": _l("Đơn vị cấp trên"),
+    "aliases": _l("Tên gọi khác"), "valid_from": _l("Ngày bắt đầu"), "valid_to": _l("Ngày kết thúc"),
+    "successor_id": _l("Đơn vị kế thừa"), "email": _l("Thư điện tử"), "full_name": _l("Họ và tên"),
+    "role": _l("Vai trò"), "unit_id": _l("Đơn vị"), "active": _l("Đang hoạt động"), "locale": _l("Ngôn ngữ"),
+    "email_enabled": _l("Nhận thư điện tử"), "digest": _l("Thư tổng hợp"), "level": _l("Cấp"),
+    "username": _l("Tên đăng nhập"), "state": _l("Trạng thái"), "percent": _l("Tỷ lệ hoàn thành"),
+    "note": _l("Ghi chú"), "due_date": _l("Hạn"), "title": _l("Tiêu đề"),
+}
+#: fields holding a unit id, shown as the unit's code and name
+UNIT_REFERENCE_FIELDS = ("unit_id", "parent_id", "successor_id")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _day_bounds(day_from: date | None, day_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """Local calendar days → UTC instants: [start of day_from, start of the day after day_to)."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    start = datetime.combine(day_from, time.min, tzinfo=zone).astimezone(UTC) if day_from else None
+    end = None
+    if day_to:
+        end = datetime.combine(day_to, time.max, tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def _parse_day_arg(name: str, label: str, errors: list[str]) -> date | None:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return parse_vn_date(text)
+    except ValueError:
+        errors.append(_("%(field)s: ngày «%(text)s» không hợp lệ; hãy ghi theo dạng dd/mm/yyyy", field=label,
+                        text=text))
+        return None
+
+
+def _display_value(field: str, value, unit_names: dict[int, str], kind_names: dict[int, str]) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _("có") if value else _("không")
+    if field in UNIT_REFERENCE_FIELDS and isinstance(value, int):
+        return unit_names.get(value, f"#{value}")
+    if field == "kind_id" and isinstance(value, int):
+        return kind_names.get(value, f"#{value}")
+    if field == "role":
+        return str(dict(ROLE_CHOICES).get(value, value))
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        return to_user_timezone(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M")
+    return str(value)
+
+
+@bp.route("/audit")
+@require("view_audit")
+def audit():
+    """The audit log, newest first, filtered by entity type, user and local date range."""
+    errors: list[str] = []
+    entity_type = request.args.get("entity", "").strip()
+    user_id = request.args.get("user", 0, type=int) or 0
+    day_from = _parse_day_arg("from", _("Từ ngày"), errors)
+    day_to = _parse_day_arg("to", _("Đến ngày"), errors)
+    if day_from and day_to and day_to < day_from:
+        errors.append(_("Đến ngày: không được trước «Từ ngày»"))
+        day_from = day_to = None
+    query = select(AuditEntry).options(joinedload(AuditEntry.user)).order_by(AuditEntry.at.desc(),
+                                                                            AuditEntry.id.desc())
+    if entity_type:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if user_id:
+        query = query.where(AuditEntry.user_id == user_id)
+    start, end = _day_bounds(day_from, day_to)
+    if start:
+        query = query.where(AuditEntry.at >= start)
+    if end:
+        query = query.where(AuditEntry.at <= end)
+    pagination = db.paginate(query, page=_page_arg(), per_page=current_app.config["PER_PAGE"], error_out=False)
+
+    # names for every unit and kind referenced on this page, in one query each
+    unit_refs = {value for entry in pagination.items for field, pair in (entry.changes or {}).items()
+                 if field in UNIT_REFERENCE_FIELDS for value in pair if isinstance(value, int)}
+    kind_refs = {value for entry in pagination.items for field, pair in (entry.changes or {}).items()
+                 if field == "kind_id" for value in pair if isinstance(value, int)}
+    unit_names = ({row[0]: f"{row[1]} · {row[2]}" for row in db.session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(unit_refs)))} if unit_refs else {})
+    kind_names = ({row[0]: row[1] for row in db.session.execute(
+        select(UnitKind.id, UnitKind.name).where(UnitKind.id.in_(kind_refs)))} if kind_refs else {})
+    rows = [{
+        "entry": entry,
+        "at": to_user_timezone(entry.at),
+        "action": str(ACTION_LABELS.get(entry.action, entry.action)),
+        "entity": str(ENTITY_LABELS.get(entry.entity_type, entry.entity_type)),
+        "changes": [(str(FIELD_LABELS.get(field, field)),
+                     _display_value(field, pair[0], unit_names, kind_names),
+                     _display_value(field, pair[1], unit_names, kind_names))
+                    for field, pair in (entry.changes or {}).items()],
+    } for entry in pagination.items]
+
+    entity_types = db.session.scalars(select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type))
+    actors = db.session.execute(select(User.id, User.username, User.full_name)
+                                .where(User.id.in_(select(AuditEntry.user_id).distinct()))
+                                .order_by(User.username)).all()
+    return render_template(
+        "admin/audit.html", rows=rows, pagination=pagination, errors=errors,
+        entity_choices=[(code, str(ENTITY_LABELS.get(code, code))) for code in entity_types],
+        actor_choices=actors, entity_type=entity_type, user_id=user_id,
+        day_from=request.args.get("from", ""), day_to=request.args.get("to", ""))
