@@ -2,8 +2,7 @@
 from .assignment import ASSIGNMENT_ROLES, Assignment, Attachment, ExtensionRequest, ProgressUpdate
 from .audit import AuditEntry
 from .base import Base, TimestampMixin, db, utcnow
-from .notification import (DayOverride, DeliveryAttempt, Notification, ReminderPolicy, ReminderScan,
-                           UnitFlag)
+from .notification import DayOverride, DeliveryAttempt, Notification, ReminderPolicy, ReminderScan, UnitFlag
 from .plan import PLAN_KINDS, Activity, Plan, Task, TaskGroup
 from .unit import Unit, UnitKind
 from .user import ROLES, LoginAttempt, User

@@ -1,7 +1,7 @@
 """What a unit owes on an activity (one row per unit and period), its append-only history and evidence."""
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event)
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import TimestampMixin, db, utcnow

@@ -1,5 +1,5 @@
 """Declarative base, naming convention and shared column mixins."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
@@ -24,7 +24,7 @@ db = SQLAlchemy(model_class=Base)
 
 def utcnow() -> datetime:
     """Timezone-aware now, stored as UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class TimestampMixin:

@@ -1,4 +1,5 @@
 """Đôn Đốc: the application factory."""
+import os
 from pathlib import Path
 
 from flask import Flask, render_template
@@ -13,6 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Create the app from environment settings, overridden by `config` (tests)."""
     app = Flask(__name__, template_folder=str(TEMPLATE_FOLDER), instance_path=str(config_module.INSTANCE_PATH))
     app.config.update(config_module.from_environment())
+    app.config["QUERY_STATS"] = os.environ.get("DONDOC_QUERY_STATS") == "1"
     if config:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -48,7 +50,37 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     templating.init_app(app)
     _register_error_handlers(app)
+    if app.config.get("QUERY_STATS"):
+        _register_query_stats(app)
     return app
+
+
+def _register_query_stats(app: Flask) -> None:
+    """Benchmark aid: X-Query-Count and X-Server-Time-ms headers on every response."""
+    import time
+
+    from flask import g
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    def count(*_args):
+        if hasattr(g, "query_count"):
+            g.query_count += 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+
+    @app.before_request
+    def _start():
+        g.query_count = 0
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _headers(response):
+        response.headers["X-Query-Count"] = str(getattr(g, "query_count", 0))
+        response.headers["X-Server-Time-ms"] = f"{(time.perf_counter() - g.started) * 1000:.2f}"
+        return response
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -79,7 +79,7 @@ def assignment_list_query(today: date, unit_ids=None, plan_ids=None, status: str
     return query
 
 
-def stale_units(today: date, days: int = 30, unit_ids=None) -> list[tuple[Unit, int, object]]:
+def stale_units(today: date, days: int = 30, unit_ids=None, plan_ids=None) -> list[tuple[Unit, int, object]]:
     """Units with open assignments and no update in `days` days: (unit, open count, last update)."""
     cutoff = utcnow() - timedelta(days=days)
     last = func.max(Assignment.last_update_at)
@@ -87,8 +87,7 @@ def stale_units(today: date, days: int = 30, unit_ids=None) -> list[tuple[Unit, 
              .where(Assignment.state.in_(("open", "returned")))
              .group_by(Assignment.unit_id)
              .having((last.is_(None)) | (last < cutoff)))
-    if unit_ids is not None:
-        query = query.where(Assignment.unit_id.in_(unit_ids))
+    query = _scoped(query, unit_ids, plan_ids)
     rows = db.session.execute(query).all()
     units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_([r[0] for r in rows])))}
     return sorted(((units[r[0]], r[1], r[2]) for r in rows), key=lambda t: t[0].sort_order)

@@ -7,11 +7,11 @@ import yaml
 from sqlalchemy import delete, func, insert, select
 
 from models import Activity, Assignment, Plan, ProgressUpdate, Task, TaskGroup, Unit, db
-from tracker.permissions import descendant_ids
 from tracker.domain.assignees import parse_assignees, resolve_assignees
 from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.targets import parse_targets
 from tracker.domain.textnorm import clean, fold
+from tracker.permissions import descendant_ids
 from tracker.services import audit
 from tracker.services.units import unit_infos
 
@@ -159,7 +159,8 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
         present = 0
         for t_pos, t_spec in enumerate(g_spec.get("tasks", [])):
             # a title lost from the source stays visible as such rather than empty
-            title = clean(t_spec.get("title") or "") or f"(Văn bản nguồn mất tên nhiệm vụ {g_spec['number']}.{t_spec['number']})"
+            title = clean(t_spec.get("title") or "") or (
+                f"(Văn bản nguồn mất tên nhiệm vụ {g_spec['number']}.{t_spec['number']})")
             task = Task(group=group, number=str(t_spec["number"]), title=title, position=t_pos)
             db.session.add(task)
             report.tasks += 1

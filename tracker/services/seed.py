@@ -1,7 +1,7 @@
 """Demo data from the real documents: units, the 2023 plan, the 2024 directive, users, progress."""
 import random
-from types import SimpleNamespace
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 

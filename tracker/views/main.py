@@ -21,24 +21,30 @@ def index():
     return redirect(url_for("main.unit_dashboard"))
 
 
-def _plan_filter() -> tuple[list, list[int] | None]:
+def _plan_filter() -> tuple[list, list[int], int | None]:
+    """Plans chosen in the filter; by default every plan of the latest year (the office's working set)."""
     plans = dashboards.plans_for_year()
     chosen = [int(p) for p in request.args.getlist("plan") if p.isdigit()]
-    return plans, chosen or None
+    year = request.args.get("year", type=int)
+    if not chosen and plans:
+        year = year or plans[0].year
+        chosen = [p.id for p in plans if p.year == year]
+    return plans, chosen, year
 
 
 @bp.route("/dashboard")
 @require("office_dashboard")
 def dashboard():
     today = date.today()
-    plans, plan_ids = _plan_filter()
+    plans, plan_ids, year = _plan_filter()
     page = request.args.get("page", 1, type=int)
     per_page = current_app.config["PER_PAGE"]
     overdue = db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, status="overdue"),
                           page=page, per_page=per_page, error_out=False)
     return render_template(
         "main/dashboard.html",
-        plans=plans, plan_ids=plan_ids or [], today=today,
+        plans=plans, plan_ids=plan_ids, year=year, years=sorted({p.year for p in plans}, reverse=True),
+        today=today,
         total=dashboards.status_counts(today, plan_ids=plan_ids),
         groups=dashboards.by_group(today, plan_ids),
         units=dashboards.by_unit(today, plan_ids),
@@ -47,7 +53,7 @@ def dashboard():
                          page=request.args.get("p7", 1, type=int), per_page=per_page, error_out=False),
         due30=db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, due_within=30),
                           page=request.args.get("p30", 1, type=int), per_page=per_page, error_out=False),
-        stale=dashboards.stale_units(today),
+        stale=dashboards.stale_units(today, plan_ids=plan_ids),
         read_only=not can(current_user, "review"),
     )
 

@@ -1,0 +1,1 @@
+"""Benchmarks: dataset generators and timing scripts (`make bench`). Not part of the test suite."""
