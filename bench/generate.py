@@ -64,7 +64,8 @@ def generate(years: int = 5, plans_per_year: int = 3, activities_per_plan: int =
     for year in range(first_year, today.year + 1):
         for p in range(plans_per_year):
             plan = Plan(code=f"KH-{year}-{p + 1}", kind="plan" if p else "directive",
-                        title=f"Kế hoạch {p + 1} năm {year}", year=year, doc_number=f"{10 + p}/QĐ-UBND", doc_date=date(year, 2, 1))
+                        title=f"Kế hoạch {p + 1} năm {year}", year=year, doc_number=f"{10 + p}/QĐ-UBND",
+                        doc_date=date(year, 2, 1))
             db.session.add(plan)
             db.session.flush()
             latest_plan = plan.id
