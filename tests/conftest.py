@@ -30,7 +30,8 @@ def _database_url(tmp_root: Path) -> str:
     if not url:
         return f"sqlite:///{tmp_root / f'test-{_worker()}.sqlite3'}"
     url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    schema = f"dondoc_test_{_worker()}"
+    # the parent pid keeps concurrent runs (two engineers, or CI beside a developer) apart
+    schema = f"dondoc_test_{_worker()}_{os.getppid() if os.environ.get('PYTEST_XDIST_WORKER') else os.getpid()}"
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

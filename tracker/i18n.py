@@ -1,5 +1,5 @@
 """Locale selection and the Vietnamese formatting filters used by templates."""
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app, request, session
 from flask_babel import format_decimal, format_percent, to_user_timezone
@@ -25,8 +25,8 @@ def init_app(app) -> None:
         if value is None or value == "":
             return ""
         if isinstance(value, datetime):
-            if value.tzinfo is not None:
-                value = to_user_timezone(value)
+            # SQLite hands back naive datetimes; every stored datetime is UTC
+            value = to_user_timezone(value if value.tzinfo else value.replace(tzinfo=UTC))
             return value.strftime("%d/%m/%Y %H:%M")
         if isinstance(value, date):
             return value.strftime("%d/%m/%Y")

@@ -42,9 +42,9 @@ class LoadReport:
         return out
 
 
-def plan_unit_infos(issuer_unit_id: int | None):
-    """Units an assignee text may name: those under the issuing province, or all when unknown."""
-    infos = unit_infos()
+def plan_unit_infos(issuer_unit_id: int | None, year: int | None = None):
+    """Units an assignee text may name: those existing in the plan's year (or today) under the issuing province."""
+    infos = unit_infos(date(year, 1, 1), date(year, 12, 31)) if year else unit_infos()
     if issuer_unit_id is None:
         return infos
     scope = descendant_ids(issuer_unit_id, db.session.execute(select(Unit.id, Unit.parent_id)).all())
@@ -147,7 +147,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
         if issuer_unit_id is None:
             raise PlanError(f"Không có đơn vị ban hành mã «{data['issuer_unit']}»")
     plan.issuer_unit_id = issuer_unit_id
-    infos = plan_unit_infos(issuer_unit_id)
+    infos = plan_unit_infos(issuer_unit_id, year)
     assignment_rows: list[dict] = []
     for g_pos, g_spec in enumerate(data.get("groups", [])):
         g_declared = g_spec.get("declared") or {}
@@ -207,7 +207,7 @@ def sync_assignments(activity: Activity, user=None) -> list[str]:
     rows, warnings = desired_assignments(
         {"number": activity.number, "deadline_text": activity.deadline_text, "lead_text": activity.lead_text,
          "coordinating_text": activity.coordinating_text}, activity.plan.year,
-        plan_unit_infos(activity.plan.issuer_unit_id))
+        plan_unit_infos(activity.plan.issuer_unit_id, activity.plan.year))
     wanted = {(r["unit_id"], r["period_label"]): r for r in rows}
     current = {(a.unit_id, a.period_label): a for a in db.session.scalars(
         select(Assignment).where(Assignment.activity_id == activity.id))}

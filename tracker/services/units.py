@@ -84,9 +84,14 @@ def load_units_file(path: Path | str, user=None) -> dict[str, int]:
     return load_units(yaml.safe_load(Path(path).read_text(encoding="utf-8")), user)
 
 
-def unit_infos(on: date | None = None) -> list[UnitInfo]:
-    """Every unit as the plain records the assignee resolver takes."""
+def unit_infos(on: date | None = None, until: date | None = None) -> list[UnitInfo]:
+    """Every unit as the plain records the assignee resolver takes.
+
+    A unit is active when it exists on `on` (today by default), or at any time from `on` to `until`
+    when a period is given: a plan of 2023 still reaches the districts that ended in 2025.
+    """
     on = on or date.today()
+    until = until or on
     rows = db.session.execute(
         select(Unit.id, Unit.code, Unit.name, UnitKind.code, Unit.aliases, Unit.valid_from, Unit.valid_to)
         .join(UnitKind, Unit.kind_id == UnitKind.id)
@@ -94,7 +99,7 @@ def unit_infos(on: date | None = None) -> list[UnitInfo]:
     ).all()
     return [
         UnitInfo(id=r[0], code=r[1], name=r[2], kind=r[3], aliases=tuple(r[4] or ()),
-                 active=(r[5] is None or r[5] <= on) and (r[6] is None or on <= r[6]))
+                 active=(r[5] is None or r[5] <= until) and (r[6] is None or on <= r[6]))
         for r in rows
     ]
 
