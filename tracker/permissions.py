@@ -19,6 +19,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin", "office"}),
     "office_dashboard": frozenset({"admin", "office", "leader"}),
+    "manage_reminders": frozenset({"admin", "office"}),
 }
 
 

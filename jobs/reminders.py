@@ -1,0 +1,96 @@
+"""Reminder jobs: the daily scan (with catch-up), the periodic sweep, email delivery."""
+import logging
+import os
+from datetime import date, datetime, timedelta
+
+from rq import get_current_job
+
+from jobs import app_context
+from models import Notification, db, utcnow
+from tracker.services import mail, reminders
+
+log = logging.getLogger(__name__)
+#: the scan hour in Vietnam; the sweep does not scan today before it
+SCAN_HOUR = 7
+
+
+def _batch_size() -> int:
+    return int(os.environ.get("REMINDER_BATCH_SIZE", "500"))
+
+
+def _progress(**values) -> None:
+    job = get_current_job()
+    if job is not None:
+        job.meta.update(values)
+        job.save_meta()
+
+
+def daily_scan(day: str | None = None) -> list[str]:
+    """Scan the given day (YYYY-MM-DD), or catch up every missed day up to today; then send the emails."""
+    with app_context():
+        if day:
+            results = [reminders.scan_day(date.fromisoformat(day), on_batch=db.session.commit,
+                                          batch_size=_batch_size())]
+        else:
+            results = reminders.catch_up(reminders.local_today(), on_batch=db.session.commit,
+                                         batch_size=_batch_size())
+        db.session.commit()
+        lines = [r.line() for r in results]
+        _progress(scans=lines)
+        for line in lines:
+            log.info("Quét nhắc hạn %s", line)
+        _deliver_and_reschedule()
+        return lines
+
+
+def sweep() -> str:
+    """Every few minutes (cron): catch up a missed scan once 07:00 has passed, and send waiting emails."""
+    with app_context():
+        now_local = datetime.now(reminders.LOCAL_TZ)
+        today = now_local.date()
+        if now_local.hour >= SCAN_HOUR and not reminders.scan_done(today):
+            reminders.catch_up(today, on_batch=db.session.commit, batch_size=_batch_size())
+            db.session.commit()
+        return _deliver_and_reschedule()
+
+
+def deliver() -> str:
+    """Send every email whose time has come."""
+    with app_context():
+        return _deliver_and_reschedule()
+
+
+def deliver_events(keys: list[list[str]]) -> str:
+    """Send the immediate emails of just-committed event notifications, by (user, day, kind, ref)."""
+    with app_context():
+        ids = []
+        for user_id, day, kind, ref in keys:
+            found = db.session.scalar(db.select(Notification.id).where(
+                Notification.user_id == int(user_id), Notification.day == date.fromisoformat(day),
+                Notification.kind == kind, Notification.ref == ref))
+            if found:
+                ids.append(found)
+        if not ids:
+            return "0"
+        report = mail.deliver_due(db.session.commit, ids=ids)
+        db.session.commit()
+        _schedule_retry(report)
+        return report.line()
+
+
+def _deliver_and_reschedule() -> str:
+    report = mail.deliver_due(db.session.commit)
+    db.session.commit()
+    _progress(delivery=report.line())
+    _schedule_retry(report)
+    return report.line()
+
+
+def _schedule_retry(report: mail.DeliveryReport) -> None:
+    # A failed send comes back after its backoff through a delayed job (workers run --with-scheduler);
+    # the cron sweep is the safety net if Redis forgets it.
+    if report.retrying and report.next_attempt_at is not None:
+        from tracker.jobs_queue import enqueue
+
+        wait = report.next_attempt_at - utcnow()
+        enqueue("jobs.reminders.deliver", delay=max(wait, timedelta(seconds=1)))

@@ -1,0 +1,478 @@
+"""The daily reminder scan: what each unit owes today, written to the outbox as one digest per recipient.
+
+Exactly once: every digest row is keyed (recipient, day, kind) and inserted with ON CONFLICT DO NOTHING in
+batches the caller commits, so scanning a day twice, two scans racing, or a scan killed half-way and run again
+never writes a digest twice and never leaves one out. The work is bulk: one query for the distinct due dates,
+one streamed query for the assignments a reminder falls on, one grouped query for stale units.
+"""
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+
+from models import (
+    Activity,
+    Assignment,
+    DayOverride,
+    Notification,
+    ReminderPolicy,
+    ReminderScan,
+    Unit,
+    UnitFlag,
+    User,
+    db,
+    utcnow,
+)
+from tracker.domain import reminders as rules
+from tracker.services import audit
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+#: workflow states in which a unit still owes the work (submitted work waits for the office, not the unit)
+OWING_STATES = ("open", "returned")
+#: items listed per section of a digest; the counts always cover everything
+ITEMS_PER_SECTION = 20
+DIGEST = "digest"
+
+
+def local_today() -> date:
+    """Today in Vietnam, whatever the server's time zone."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def local_midnight_utc(day: date) -> datetime:
+    """The UTC instant a Vietnamese day starts."""
+    return datetime.combine(day, dtime(0), LOCAL_TZ).astimezone(UTC)
+
+
+# --- policy and calendar -------------------------------------------------------------------------------------
+
+def policy_row() -> ReminderPolicy:
+    """The policy row, created with the defaults the first time."""
+    row = db.session.get(ReminderPolicy, 1)
+    if row is None:
+        row = ReminderPolicy(id=1)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def load_policy() -> rules.Policy:
+    """The office's policy as the pure rules take it (defaults when never edited)."""
+    row = db.session.get(ReminderPolicy, 1)
+    if row is None:
+        return rules.Policy()
+    return rules.Policy(
+        days_before=tuple(sorted({int(n) for n in row.days_before or ()}, reverse=True)),
+        on_due_day=row.on_due_day, overdue_every=row.overdue_every, escalate_head_after=row.escalate_head_after,
+        escalate_office_after=row.escalate_office_after, working_days=row.working_days,
+        stale_after_days=row.stale_after_days)
+
+
+class PolicyError(ValueError):
+    """Bad policy input; the message names the field and is for the user."""
+
+
+def update_policy(user, values: dict, expected_version: int | None = None) -> ReminderPolicy:
+    """Change the policy (office), audited; stale forms raise ConflictError."""
+    from tracker.services.assignments import CONFLICT_MESSAGE, ConflictError
+
+    row = policy_row()
+    if expected_version is not None and int(expected_version) != row.version:
+        raise ConflictError(CONFLICT_MESSAGE)
+    days = sorted({int(n) for n in values.get("days_before", row.days_before)}, reverse=True)
+    if any(n < 1 or n > 90 for n in days):
+        raise PolicyError("Nhắc trước hạn: mỗi số ngày phải từ 1 đến 90")
+    values = dict(values, days_before=days)
+    for name in ("overdue_every", "escalate_head_after", "escalate_office_after"):
+        if name in values and not 0 <= int(values[name]) <= 365:
+            raise PolicyError(f"Trường «{name}»: phải từ 0 đến 365")
+    if "stale_after_days" in values and not 1 <= int(values["stale_after_days"]) <= 365:
+        raise PolicyError("Số ngày không cập nhật: phải từ 1 đến 365")
+    values["updated_by_id"] = getattr(user, "id", None)
+    audit.apply(user, row, values, action="update", summary="Sửa chính sách nhắc hạn")
+    db.session.flush()
+    return row
+
+
+def load_calendar() -> rules.WorkCalendar:
+    """Working-day calendar with the office's announced days off and make-up working days."""
+    rows = db.session.execute(select(DayOverride.day, DayOverride.kind)).all()
+    return rules.WorkCalendar(days_off=frozenset(d for d, k in rows if k == "off"),
+                              make_up_days=frozenset(d for d, k in rows if k == "work"))
+
+
+def add_day_override(user, day: date, kind: str, name: str) -> DayOverride:
+    """Record a day off or a make-up working day (office)."""
+    if kind not in ("off", "work"):
+        raise PolicyError("Loại ngày: chọn «Ngày nghỉ» hoặc «Ngày làm bù»")
+    if db.session.scalar(select(DayOverride.id).where(DayOverride.day == day)):
+        raise PolicyError(f"Ngày {day:%d/%m/%Y} đã có trong danh sách")
+    row = DayOverride(day=day, kind=kind, name=name.strip()[:200], created_by_id=getattr(user, "id", None))
+    db.session.add(row)
+    db.session.flush()
+    audit.record(user, "create", row, f"Thêm {'ngày nghỉ' if kind == 'off' else 'ngày làm bù'} {day:%d/%m/%Y}")
+    return row
+
+
+def remove_day_override(user, row: DayOverride) -> None:
+    """Delete a day override (office), audited."""
+    audit.record(user, "delete", row, f"Xóa ngày {row.day:%d/%m/%Y} ({row.kind})")
+    db.session.delete(row)
+    db.session.flush()
+
+
+# --- the scan ------------------------------------------------------------------------------------------------
+
+def insert_ignore(model, rows: list[dict], conflict_columns: list[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite (rows that already exist are left alone)."""
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(model).on_conflict_do_nothing(index_elements=conflict_columns)
+    db.session.execute(statement, rows)
+
+
+@dataclass
+class ScanResult:
+    day: date
+    digests_written: int = 0
+    digests_total: int = 0
+    assignments_seen: int = 0
+    stale_units: int = 0
+    skipped: str = ""
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """One Vietnamese line for the CLI and the logs."""
+        if self.skipped:
+            return f"{self.day:%d/%m/%Y}: {self.skipped}"
+        return (f"{self.day:%d/%m/%Y}: {self.assignments_seen} việc được nhắc, "
+                f"{self.stale_units} đơn vị chậm cập nhật, {self.digests_written} bản tin mới "
+                f"(tổng {self.digests_total}), {self.seconds:.2f} giây")
+
+
+@dataclass
+class _Digest:
+    """What one recipient gets today, built up while streaming."""
+
+    sections: dict[str, dict] = field(default_factory=dict)
+    counts: rules.DigestCounts = field(default_factory=rules.DigestCounts)
+    event_ids: list[int] = field(default_factory=list)
+
+    def add(self, key: str, title: str, item: dict | None, count: int = 1) -> None:
+        section = self.sections.setdefault(key, {"key": key, "title": title, "items": [], "more": 0})
+        if item is not None and len(section["items"]) < ITEMS_PER_SECTION:
+            section["items"].append(item)
+        else:
+            section["more"] += count
+
+
+@dataclass
+class _UnitOwes:
+    due_soon: list = field(default_factory=list)
+    due_soon_count: int = 0
+    overdue: list = field(default_factory=list)
+    overdue_count: int = 0
+    head: list = field(default_factory=list)
+    head_count: int = 0
+
+
+def _keep(bucket: list, item: dict) -> None:
+    if len(bucket) < ITEMS_PER_SECTION:
+        bucket.append(item)
+
+
+def _item_label(number: str, content: str, period: str, role: str) -> str:
+    label = f"{number} {content}".strip()
+    if len(label) > 140:
+        label = label[:139].rstrip() + "…"
+    if period:
+        label += f" — {period}"
+    if role == "coordinating":
+        label += " (phối hợp)"
+    return label
+
+
+def _pause_between_batches() -> None:
+    # Test hook: the worker-kill test makes the scan slow enough to be killed half-way.
+    pause = os.environ.get("DONDOC_SCAN_PAUSE")
+    if pause:
+        time.sleep(float(pause))
+
+
+def last_finished_scan() -> date | None:
+    """The latest day whose scan finished."""
+    return db.session.scalar(select(func.max(ReminderScan.day)).where(ReminderScan.status == "done"))
+
+
+def scan_done(day: date) -> bool:
+    """Whether the day's scan already finished."""
+    return bool(db.session.scalar(select(ReminderScan.id).where(ReminderScan.day == day,
+                                                                ReminderScan.status == "done")))
+
+
+def scan_day(day: date, on_batch: Callable[[], None] = lambda: None, batch_size: int = 500) -> ScanResult:
+    """Scan one day: write that day's digests to the outbox (idempotent); `on_batch` commits between batches."""
+    started = time.perf_counter()
+    result = ScanResult(day=day)
+    insert_ignore(ReminderScan, [{"day": day, "status": "running", "started_at": utcnow(), "runs": 0}], ["day"])
+    db.session.execute(update(ReminderScan).where(ReminderScan.day == day).values(runs=ReminderScan.runs + 1))
+    before = _digest_count(day)
+    on_batch()
+
+    policy, calendar = load_policy(), load_calendar()
+    if not rules.sends_on(day, policy, calendar):
+        result.skipped = "ngày nghỉ, không gửi nhắc hạn"
+    else:
+        digests = _build_digests(day, policy, calendar, result)
+        users = sorted(digests)
+        for start in range(0, len(users), batch_size):
+            _write_batch(day, {u: digests[u] for u in users[start:start + batch_size]})
+            on_batch()
+            _pause_between_batches()
+    result.digests_total = _digest_count(day)
+    result.digests_written = result.digests_total - before
+    result.seconds = time.perf_counter() - started
+    db.session.execute(update(ReminderScan).where(ReminderScan.day == day).values(
+        status="done", finished_at=utcnow(), digests=result.digests_total,
+        assignments_seen=result.assignments_seen, seconds=round(result.seconds, 3)))
+    on_batch()
+    return result
+
+
+def _digest_count(day: date) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(Notification.day == day,
+                                                                       Notification.kind == DIGEST)) or 0
+
+
+def _build_digests(day: date, policy: rules.Policy, calendar: rules.WorkCalendar,
+                   result: ScanResult) -> dict[int, _Digest]:
+    due_expr = func.coalesce(Assignment.extended_due, Assignment.due_date)
+    owing = Assignment.state.in_(OWING_STATES)
+    due_dates = db.session.scalars(select(due_expr).where(owing).distinct()).all()
+    hits = rules.reminders_by_due_date(due_dates, day, policy, calendar)
+
+    per_unit: dict[int, _UnitOwes] = {}
+    office_items: list[dict] = []
+    office_count = 0
+    if hits:
+        query = (select(Assignment.id, Assignment.unit_id, Assignment.role, Assignment.period_label, due_expr,
+                        Activity.number, func.substr(Activity.content, 1, 150))
+                 .join(Activity, Activity.id == Assignment.activity_id)
+                 .where(owing, due_expr.in_(list(hits)))
+                 .order_by(due_expr, Assignment.id)
+                 .execution_options(yield_per=5000))
+        for a_id, unit_id, role, period, due, number, content in db.session.execute(query):
+            reminder = hits[due]
+            result.assignments_seen += 1
+            item = {"id": a_id, "label": _item_label(number or "", content or "", period or "", role),
+                    "due": due.isoformat(), "timing": rules.describe_reminder(reminder, policy.working_days),
+                    "url": f"/assignments/{a_id}", "unit_id": unit_id}
+            owes = per_unit.get(unit_id)
+            if owes is None:
+                owes = per_unit[unit_id] = _UnitOwes()
+            if rules.UNIT in reminder.audiences:
+                if reminder.kind == rules.OVERDUE:
+                    owes.overdue_count += 1
+                    _keep(owes.overdue, item)
+                else:
+                    owes.due_soon_count += 1
+                    _keep(owes.due_soon, item)
+            if rules.HEAD in reminder.audiences:
+                owes.head_count += 1
+                _keep(owes.head, item)
+            if rules.OFFICE in reminder.audiences:
+                office_count += 1
+                _keep(office_items, item)
+
+    stale = _stale_units(day, policy)
+    result.stale_units = len(stale)
+    unit_names = dict(db.session.execute(
+        select(Unit.id, Unit.name).where(Unit.id.in_(set(per_unit) | {s["unit_id"] for s in stale}
+                                                     | {i["unit_id"] for i in office_items}))).all())
+    for item in office_items:
+        item["label"] = f"{unit_names.get(item['unit_id'], '')}: {item['label']}"
+    for owes in per_unit.values():
+        for item in owes.head:
+            item["label"] = f"{unit_names.get(item['unit_id'], '')}: {item['label']}"
+
+    return _assign_recipients(per_unit, office_items, office_count, stale, unit_names, policy)
+
+
+def _assign_recipients(per_unit: dict[int, _UnitOwes], office_items: list[dict], office_count: int,
+                       stale: list[dict], unit_names: dict[int, str], policy: rules.Policy) -> dict[int, _Digest]:
+    officers: dict[int, list[int]] = {}
+    heads: dict[int, list[int]] = {}
+    office_users: list[int] = []
+    for user_id, role, unit_id in db.session.execute(
+            select(User.id, User.role, User.unit_id).where(User.active.is_(True),
+                                                           User.role.in_(("unit_officer", "unit_head", "office")))):
+        if role == "office":
+            office_users.append(user_id)
+        else:
+            (officers if role == "unit_officer" else heads).setdefault(unit_id, []).append(user_id)
+
+    digests: dict[int, _Digest] = {}
+
+    def digest_of(user_id: int) -> _Digest:
+        found = digests.get(user_id)
+        if found is None:
+            found = digests[user_id] = _Digest(counts=rules.DigestCounts(horizon=policy.horizon))
+        return found
+
+    for unit_id, owes in per_unit.items():
+        # the focal officers chase the work; a unit without one is chased through its head
+        chasers = officers.get(unit_id) or heads.get(unit_id, [])
+        for user_id in chasers:
+            digest = digest_of(user_id)
+            for key, title, items, count in (("due_soon", "Sắp đến hạn", owes.due_soon, owes.due_soon_count),
+                                             ("overdue", "Quá hạn", owes.overdue, owes.overdue_count)):
+                if count:
+                    _add_section(digest, key, title, items, count)
+            digest.counts.due_soon += owes.due_soon_count
+            digest.counts.overdue += owes.overdue_count
+        if owes.head_count:
+            for user_id in heads.get(unit_id, []):
+                digest = digest_of(user_id)
+                _add_section(digest, "head", f"Quá hạn từ {policy.escalate_head_after} ngày, cần lãnh đạo đơn vị "
+                             "chỉ đạo", owes.head, owes.head_count)
+                digest.counts.escalated += owes.head_count
+                digest.counts.escalated_after = policy.escalate_head_after
+    for user_id in office_users:
+        digest = digest_of(user_id)
+        if office_count:
+            _add_section(digest, "office", f"Quá hạn từ {policy.escalate_office_after} ngày", office_items,
+                         office_count)
+            digest.counts.escalated += office_count
+            digest.counts.escalated_after = policy.escalate_office_after
+        if stale:
+            items = [{"label": f"{unit_names.get(s['unit_id'], '')}: {s['count']} việc không cập nhật từ "
+                               f"{s['since']:%d/%m/%Y}", "url": "/dashboard", "unit_id": s["unit_id"]}
+                     for s in stale[:ITEMS_PER_SECTION]]
+            _add_section(digest, "stale", f"Đơn vị không cập nhật tiến độ {policy.stale_after_days} ngày", items,
+                         len(stale))
+            digest.counts.stale_units += len(stale)
+
+    _attach_waiting_events(digests)
+    return {user_id: d for user_id, d in digests.items() if not d.counts.is_empty()}
+
+
+def _add_section(digest: _Digest, key: str, title: str, items: list[dict], count: int) -> None:
+    section = digest.sections.setdefault(key, {"key": key, "title": title, "items": [], "more": 0})
+    room = ITEMS_PER_SECTION - len(section["items"])
+    section["items"].extend(items[:room])
+    section["more"] += count - min(len(items), room)
+
+
+def _attach_waiting_events(digests: dict[int, _Digest]) -> None:
+    # Users who chose digests get their event emails inside the next daily digest.
+    rows = db.session.execute(
+        select(Notification.id, Notification.user_id, Notification.subject, Notification.link)
+        .where(Notification.email_state == "wait").order_by(Notification.id)).all()
+    for n_id, user_id, subject, link in rows:
+        digest = digests.get(user_id)
+        if digest is None:
+            digest = digests[user_id] = _Digest()
+        digest.add("events", "Thông báo trong ngày", {"label": subject, "url": link})
+        digest.counts.events += 1
+        digest.event_ids.append(n_id)
+
+
+def _stale_units(day: date, policy: rules.Policy) -> list[dict]:
+    """Units with an open assignment untouched for the policy's days, flagged at most weekly (idempotent)."""
+    touched = func.coalesce(Assignment.last_update_at, Assignment.created_at)
+    cutoff = local_midnight_utc(day - timedelta(days=policy.stale_after_days - 1))
+    candidates = db.session.execute(
+        select(Assignment.unit_id, func.count(Assignment.id), func.min(touched))
+        .where(Assignment.state.in_(OWING_STATES), touched < cutoff).group_by(Assignment.unit_id)).all()
+    recent = set(db.session.scalars(select(UnitFlag.unit_id).where(
+        UnitFlag.day > day - timedelta(days=7), UnitFlag.day < day)))
+    insert_ignore(UnitFlag, [{"unit_id": unit_id, "day": day, "stale_count": count, "oldest_touch": oldest}
+                             for unit_id, count, oldest in candidates if unit_id not in recent], ["unit_id", "day"])
+    flagged = db.session.execute(select(UnitFlag.unit_id, UnitFlag.stale_count, UnitFlag.oldest_touch)
+                                 .where(UnitFlag.day == day).order_by(UnitFlag.stale_count.desc(),
+                                                                      UnitFlag.unit_id)).all()
+    return [{"unit_id": u, "count": c, "since": _as_local_date(t)} for u, c, t in flagged]
+
+
+def _as_local_date(moment: datetime | None) -> date:
+    if moment is None:
+        return local_today()
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def _write_batch(day: date, digests: dict[int, _Digest]) -> None:
+    emails = {user_id: (email, enabled) for user_id, email, enabled in db.session.execute(
+        select(User.id, User.email, User.email_enabled).where(User.id.in_(list(digests))))}
+    now = utcnow()
+    rows = []
+    for user_id, digest in digests.items():
+        headline = rules.digest_headline(digest.counts)
+        email, enabled = emails.get(user_id, (None, False))
+        sections = list(digest.sections.values())
+        rows.append({
+            "user_id": user_id, "day": day, "kind": DIGEST, "ref": "", "created_at": now,
+            "subject": f"Đôn Đốc {day:%d/%m/%Y}: {headline}", "body": digest_text(headline, sections),
+            "link": _digest_link(sections),
+            "payload": {"headline": headline, "sections": sections, "events": digest.event_ids},
+            "email_state": "pending" if enabled and email else "none", "email_to": email or "",
+            "next_attempt_at": now, "last_error": "", "email_attempts": 0,
+        })
+    insert_ignore(Notification, rows, ["user_id", "day", "kind", "ref"])
+    with_events = {u: d.event_ids for u, d in digests.items() if d.event_ids}
+    if with_events:
+        written = dict(db.session.execute(select(Notification.user_id, Notification.id).where(
+            Notification.day == day, Notification.kind == DIGEST,
+            Notification.user_id.in_(list(with_events)))).all())
+        for user_id, event_ids in with_events.items():
+            db.session.execute(update(Notification).where(Notification.id.in_(event_ids),
+                                                          Notification.email_state == "wait")
+                               .values(email_state="bundled", bundled_into_id=written[user_id]))
+
+
+def _digest_link(sections: list[dict]) -> str:
+    keys = {s["key"] for s in sections}
+    if keys & {"office", "stale"}:
+        return "/dashboard"
+    if keys & {"due_soon", "overdue", "head"}:
+        return "/my"
+    return "/notifications"
+
+
+def digest_text(headline: str, sections: list[dict]) -> str:
+    """Plain text of a digest (the in-app text; emails render the templates from the same payload)."""
+    lines = [headline]
+    for section in sections:
+        lines.append("")
+        lines.append(section["title"] + ":")
+        for item in section["items"]:
+            timing = f" ({item['timing']}, hạn {date.fromisoformat(item['due']):%d/%m/%Y})" if item.get("due") else ""
+            lines.append(f"- {item['label']}{timing}")
+        if section["more"]:
+            lines.append(f"- … và {section['more']} việc khác")
+    return "\n".join(lines)
+
+
+def recent_scans(limit: int = 14) -> list[ReminderScan]:
+    """The latest scans, newest first (office page)."""
+    return list(db.session.scalars(select(ReminderScan).order_by(ReminderScan.day.desc()).limit(limit)))
+
+
+def catch_up(today: date, on_batch: Callable[[], None] = lambda: None, batch_size: int = 500) -> list[ScanResult]:
+    """Scan every day missed since the last finished scan (at most a week back), then today."""
+    results = []
+    for day in rules.days_to_scan(last_finished_scan(), today):
+        if not scan_done(day):
+            results.append(scan_day(day, on_batch=on_batch, batch_size=batch_size))
+    return results
