@@ -4,9 +4,24 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.domain.reminders import (BEFORE, DUE, HEAD, OFFICE, OVERDUE, UNIT, DigestCounts, Policy, WorkCalendar,
-                                      days_to_scan, describe_reminder, digest_headline, reminder_for,
-                                      reminders_by_due_date, retry_delay, stale_flag_due)
+from tracker.domain.reminders import (
+    BEFORE,
+    DUE,
+    HEAD,
+    OFFICE,
+    OVERDUE,
+    UNIT,
+    DigestCounts,
+    Policy,
+    WorkCalendar,
+    days_to_scan,
+    describe_reminder,
+    digest_headline,
+    reminder_for,
+    reminders_by_due_date,
+    retry_delay,
+    stale_flag_due,
+)
 
 CAL = WorkCalendar()
 
@@ -103,7 +118,8 @@ def test_reminders_by_due_date_filters_distinct_dates():
 
 
 def test_headline():
-    assert digest_headline(DigestCounts(due_soon=3, overdue=1, horizon=7)) == "3 việc đến hạn trong 7 ngày, 1 việc quá hạn"
+    expected = "3 việc đến hạn trong 7 ngày, 1 việc quá hạn"
+    assert digest_headline(DigestCounts(due_soon=3, overdue=1, horizon=7)) == expected
     assert digest_headline(DigestCounts(overdue=2)) == "2 việc quá hạn"
     assert digest_headline(DigestCounts()) == ""
     assert DigestCounts().is_empty() and not DigestCounts(stale_units=1).is_empty()
@@ -122,7 +138,8 @@ def test_retry_delays_grow_then_give_up():
 def test_days_to_scan_catches_up():
     today = date(2025, 5, 12)
     assert days_to_scan(today, today) == []
-    assert days_to_scan(today - timedelta(days=3), today) == [today - timedelta(days=2), today - timedelta(days=1), today]
+    three_back = [today - timedelta(days=2), today - timedelta(days=1), today]
+    assert days_to_scan(today - timedelta(days=3), today) == three_back
     assert days_to_scan(None, today) == [today]
     assert days_to_scan(date(2020, 1, 1), today, limit=2) == [today - timedelta(days=1), today]
 

@@ -119,11 +119,12 @@ def deliver_due(commit: Callable[[], None], now: datetime | None = None, limit: 
         for notification_id in candidates:
             claimed = db.session.execute(
                 update(Notification).where(Notification.id == notification_id, _ready(now))
-                .values(email_state="sending", next_attempt_at=now + CLAIM_LEASE)).rowcount
+                .values(email_state="sending", next_attempt_at=now + CLAIM_LEASE)
+                .execution_options(synchronize_session=False)).rowcount
             commit()
             if not claimed:  # another worker took it
                 continue
-            notification = db.session.get(Notification, notification_id)
+            notification = db.session.get(Notification, notification_id, populate_existing=True)
             try:
                 message = build_message(notification)
                 if connection is None:
@@ -137,7 +138,9 @@ def deliver_due(commit: Callable[[], None], now: datetime | None = None, limit: 
                 if connection is not None:
                     _close(connection)
                     connection = None
-                if isinstance(error, (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)):
+                # (SMTPException is an OSError too: only a dead server, not a refused message, stops the round)
+                if isinstance(error, (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)) or not isinstance(
+                        error, smtplib.SMTPException):
                     break  # the server is down: the others keep their turn instead of burning a try each
                 continue
             else:
