@@ -19,6 +19,11 @@ def _calendar_feed_url(token: str) -> str | None:
     return None
 
 
+def _me():
+    # the real User, not the proxy: services audit the entity by its type name
+    return current_user._get_current_object()
+
+
 def _page(status: int = 200, password_form=None, preferences_form=None):
     user = current_user
     if preferences_form is None:
@@ -46,7 +51,7 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_own_password(current_user, form.current_password.data, form.new_password.data)
+            accounts.change_own_password(_me(), form.current_password.data, form.new_password.data)
         except accounts.AccountError as error:
             db.session.rollback()
             field = form.current_password if getattr(error, "field", "") == "current_password" else form.new_password
@@ -67,7 +72,7 @@ def preferences():
     form = PreferencesForm()
     if form.validate_on_submit():
         try:
-            accounts.update_preferences(current_user, locale=form.locale.data,
+            accounts.update_preferences(_me(), locale=form.locale.data,
                                         email_enabled=form.email_enabled.data,
                                         digest=form.delivery.data == "digest")
         except accounts.AccountError as error:
@@ -89,7 +94,7 @@ def reset_calendar_token():
     if not TokenResetForm().validate_on_submit():
         flash(_("Yêu cầu không hợp lệ; hãy tải lại trang rồi thử lại"), "danger")
         return _page(400)
-    accounts.reset_ics_token(current_user)
+    accounts.reset_ics_token(_me())
     db.session.commit()
     flash(_("Đã tạo mã lịch mới; hãy cập nhật địa chỉ lịch trong Outlook hoặc điện thoại"), "success")
     return redirect(url_for("account.profile"))
