@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.formatting import parse_vn_date
@@ -33,11 +33,12 @@ class PlanForm(FlaskForm):
     code = StringField(_l("Mã kế hoạch"), filters=[_clean],
                        validators=[DataRequired(_l("Hãy nhập mã kế hoạch")), Length(max=60)])
     kind = SelectField(_l("Loại"), choices=[SelectChoice("plan", _l("Kế hoạch")),
-                                                    SelectChoice("directive", _l("Văn bản chỉ đạo"))],
+                                            SelectChoice("directive", _l("Văn bản chỉ đạo"))],
                        default="plan")
     title = StringField(_l("Tên kế hoạch"), filters=[_clean],
                         validators=[DataRequired(_l("Hãy nhập tên kế hoạch")), Length(max=500)])
-    year = WholeNumberField(_l("Năm"), validators=[DataRequired(_l("Hãy nhập năm của kế hoạch")),
+    # InputRequired, not DataRequired: it keeps the "not a whole number" error of a typed value
+    year = WholeNumberField(_l("Năm"), validators=[InputRequired(_l("Hãy nhập năm của kế hoạch")),
                                                    NumberRange(2000, 2100, _l("Năm phải từ 2000 đến 2100"))])
     issuer = StringField(_l("Cơ quan ban hành"), filters=[_clean], validators=[Length(max=255)])
     doc_type = StringField(_l("Loại văn bản"), filters=[_clean], default="Quyết định", validators=[Length(max=60)])
