@@ -2,8 +2,11 @@
 from .assignment import ASSIGNMENT_ROLES, Assignment, Attachment, ExtensionRequest, ProgressUpdate
 from .audit import AuditEntry
 from .base import Base, TimestampMixin, db, utcnow
+from .indicator import (IMPORT_STATES, PERIOD_KINDS, TOTAL_CODE, ActivityIndicator, Framework, FrameworkNode,
+                        Period, Score, ScoreImport)
 from .notification import DayOverride, DeliveryAttempt, Notification, ReminderPolicy, ReminderScan, UnitFlag
 from .plan import PLAN_KINDS, Activity, Plan, Task, TaskGroup
+from .plan_import import PLAN_IMPORT_STATES, PlanImport
 from .unit import Unit, UnitKind
 from .user import ROLES, LoginAttempt, User
 
@@ -12,4 +15,7 @@ __all__ = [
     "ExtensionRequest", "LoginAttempt", "Plan", "ProgressUpdate", "Task", "TaskGroup", "TimestampMixin", "Unit",
     "UnitKind", "User", "db", "utcnow",
     "DayOverride", "DeliveryAttempt", "Notification", "ReminderPolicy", "ReminderScan", "UnitFlag",
+    "IMPORT_STATES", "PERIOD_KINDS", "TOTAL_CODE", "ActivityIndicator", "Framework", "FrameworkNode", "Period",
+    "Score", "ScoreImport",
+    "PLAN_IMPORT_STATES", "PlanImport",
 ]

@@ -76,3 +76,7 @@ def demo_progress(today: date) -> list[str]:
             counts["progress"] += 1
     return [f"Tiến độ demo: {counts['done']} hoàn thành đúng hạn, {counts['late']} hoàn thành quá hạn, "
             f"{counts['awaiting']} chờ xác nhận, {counts['progress']} đang thực hiện"]
+
+
+# Features register their steps by appending to EXTRA_STEPS when imported (after EXTRA_STEPS exists).
+from tracker.services import indicator_seed  # noqa: E402,F401

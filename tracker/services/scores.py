@@ -1,0 +1,758 @@
+"""Scores: periods, saving, unit-reported ratios, and the computed results every page and report reads.
+
+Stable read API (for pages and the year-end report; values are computed from stored points, never typed):
+
+``unit_results(framework_code, period_label, kind=None) -> list[UnitResult]``
+    One row per unit with scores in that framework and period (optionally only units of one unit kind code,
+    e.g. "department"), ordered by unit kind, then rank, then name. Each UnitResult carries the unit
+    (UnitRef: id, code, name, kind_code), ``values`` {top-level node code: Decimal} (a group's stored points,
+    else the sum of its children), ``total`` (sum of the groups; the stored total only when the source gives
+    no groups), ``percent`` of max, ``band``/``band_code`` from the framework's bands, ``rank`` among units of
+    the same kind (competition ranking on the unrounded totals: ties share a rank), ``peers``,
+    ``published_rank``/``published_rank_of``/``published_band``/``published_change`` as printed by the
+    source, ``rank_disagrees`` (a published rank among the same peers that recomputation does not reproduce)
+    with ``rank_disagreement_explained`` (tie on the printed, rounded totals), ``previous_total``,
+    ``previous_rank``, ``points_change`` (in points, or in percentage points when the maxima differ),
+    ``rank_change_text`` ("Tăng 4 bậc"; the printed text when no previous period is stored).
+    ``display_rank`` is the published rank where printed, else the computed one.
+
+``band_summary(framework_code, period_label, kind) -> list[BandLine]``
+    BandLine(band, count, total, phrase) per band, best first, bands nobody reached included:
+    ``phrase`` is "Có 02/17 cơ quan xếp loại Tốt".
+
+``lost_points(framework_code, period_label, unit_id=None) -> list[LostPoints]``
+    Nodes at the deepest scored level ordered by points lost (max − points, summed over units, or for one
+    unit), each with the units answerable (framework responsibility, resolved to units), the units losing
+    most, and the linked activities with their assignment statuses (only the given unit's assignments when
+    unit_id is given).
+
+Periods are named by label ("2024", "Q2/2024", "Tháng 10/2025", "11:00 08/07/2024"; see tracker.domain.periods).
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, func, select
+
+from models import (
+    Activity,
+    ActivityIndicator,
+    Assignment,
+    Framework,
+    FrameworkNode,
+    Period,
+    Plan,
+    Score,
+    Task,
+    TaskGroup,
+    Unit,
+    UnitKind,
+    db,
+)
+from tracker.domain import periods as period_rules
+from tracker.domain.frameworks import Band, match_key
+from tracker.domain.scoring import (
+    band_counts,
+    band_for,
+    count_phrase,
+    percent_of_max,
+    rank,
+    rank_change,
+    rank_disagreements,
+    ratio_points,
+    yoy_change_percent,
+)
+from tracker.domain.status import Rollup, Status, rollup
+from tracker.permissions import can, can_see_unit, descendant_ids
+from tracker.services import audit
+from tracker.services.assignments import status_expr
+from tracker.services.frameworks import bands_of, effective_responsible
+
+FOUR_PLACES = Decimal("0.0001")
+#: a printed total this close to the sum of its printed parts differs only by rounding
+TOTAL_TOLERANCE = Decimal("0.05")
+#: statuses that make a linked task a bottleneck
+LATE_STATUSES = (Status.OVERDUE.value, Status.NOT_STARTED.value)
+_UNIT_PREFIX = re.compile(r"^(?:ubnd|uy ban nhan dan)\s+")
+#: noun of the "Có 02/17 … xếp loại Tốt" sentence per unit kind
+_NOUNS = {"department": "cơ quan", "office": "cơ quan", "agency": "cơ quan", "district": "huyện, thành phố",
+          "commune": "xã", "province": "tỉnh, thành phố"}
+
+
+class ScoreError(ValueError):
+    """A score cannot be saved; the message is Vietnamese and names the field."""
+
+
+# --------------------------------------------------------------------------------------------------- units
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    """A unit as plain values."""
+
+    id: int
+    code: str
+    name: str
+    kind_code: str
+
+
+class UnitMatcher:
+    """Find units by name or alias, ignoring accents, case, punctuation and a leading "UBND".
+
+    A spelling shared by two units in view (Hà Giang's and Hậu Giang's "Sở Tư pháp") matches neither, so a
+    table is never filed under the wrong province: narrow the view to a province with `root_ids`.
+    """
+
+    def __init__(self, rows: Iterable[tuple[int, str, str, list | None, str]]):
+        self.by_key: dict[str, UnitRef] = {}
+        self.ambiguous: set[str] = set()
+        self.refs: list[UnitRef] = []
+        for unit_id, code, name, aliases, kind_code in rows:
+            ref = UnitRef(unit_id, code, name, kind_code)
+            self.refs.append(ref)
+            for spelling in (name, code, *(aliases or [])):
+                key = self.key(spelling)
+                other = self.by_key.setdefault(key, ref)
+                if other.id != ref.id:
+                    self.ambiguous.add(key)
+        for key in self.ambiguous:
+            del self.by_key[key]
+
+    @classmethod
+    def from_db(cls, root_ids: Iterable[int] | None = None) -> UnitMatcher:
+        """Every unit, or the units at or below `root_ids` (two queries at most)."""
+        query = (select(Unit.id, Unit.code, Unit.name, Unit.aliases, UnitKind.code)
+                 .join(UnitKind, Unit.kind_id == UnitKind.id)
+                 .order_by(UnitKind.sort_order, Unit.sort_order, Unit.id))
+        if root_ids is not None:
+            pairs = db.session.execute(select(Unit.id, Unit.parent_id)).all()
+            scope: set[int] = set()
+            for root_id in root_ids:
+                scope |= descendant_ids(root_id, pairs)
+            query = query.where(Unit.id.in_(scope))
+        return cls(db.session.execute(query).all())
+
+    @staticmethod
+    def key(text: str) -> str:
+        """Matching key of a spelling."""
+        return _UNIT_PREFIX.sub("", match_key(text))
+
+    def find(self, text: str) -> UnitRef | None:
+        """The unit with this name or alias, or None (also when the spelling is shared by two units)."""
+        return self.by_key.get(self.key(text))
+
+    def known_units(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(code, name, aliases) for tracker.domain.score_tables.parse_rows, without shared spellings."""
+        spellings: dict[str, list[str]] = defaultdict(list)
+        for key, ref in self.by_key.items():
+            spellings[ref.code].append(key)
+        return [(ref.code, ref.name if self.key(ref.name) in self.by_key else ref.code, tuple(spellings[ref.code]))
+                for ref in self.refs]
+
+
+def root_ids_of(unit_ids: Iterable[int]) -> set[int]:
+    """The top-level ancestors (provinces) of the given units."""
+    parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    roots = set()
+    for unit_id in unit_ids:
+        seen = set()
+        while parents.get(unit_id) is not None and unit_id not in seen:
+            seen.add(unit_id)
+            unit_id = parents[unit_id]
+        roots.add(unit_id)
+    return roots
+
+
+# ------------------------------------------------------------------------------------------------- periods
+
+
+def find_period(label: str) -> Period | None:
+    """The stored period with this label (any accepted spelling); None if absent; PeriodError if unreadable."""
+    spec = period_rules.parse_period(label)
+    return db.session.scalar(select(Period).where(Period.label == spec.label))
+
+
+def get_or_create_period(label: str) -> Period:
+    """The period with this label, created when new; PeriodError (Vietnamese) for an unreadable label."""
+    spec = period_rules.parse_period(label)
+    period = db.session.scalar(select(Period).where(Period.label == spec.label))
+    if period is None:
+        period = Period(kind=spec.kind, label=spec.label, year=spec.year, start=spec.start, end=spec.end, at=spec.at)
+        db.session.add(period)
+        db.session.flush()
+    return period
+
+
+def scored_periods(framework_id: int) -> list[Period]:
+    """Periods with scores in the framework, latest first."""
+    return list(db.session.scalars(
+        select(Period).where(Period.id.in_(select(Score.period_id).where(Score.framework_id == framework_id)))
+        .order_by(Period.start.desc(), Period.end.desc())))
+
+
+def latest_context() -> tuple[Framework, Period] | None:
+    """The framework and period a leader wants first: the latest period with scores, its fullest framework."""
+    row = db.session.execute(
+        select(Score.framework_id, Score.period_id, func.count(Score.id).label("n"))
+        .join(Period, Period.id == Score.period_id)
+        .group_by(Score.framework_id, Score.period_id, Period.start, Period.end)
+        .order_by(Period.start.desc(), Period.end.desc(), func.count(Score.id).desc()).limit(1)).first()
+    if row is None:
+        return None
+    return db.session.get(Framework, row.framework_id), db.session.get(Period, row.period_id)
+
+
+def resolve(framework_code: str, period_label: str) -> tuple[Framework, Period]:
+    """The stored framework and period; ScoreError naming what is missing."""
+    framework = db.session.scalar(select(Framework).where(Framework.code == framework_code))
+    if framework is None:
+        raise ScoreError(f"Không có bộ chỉ số mã '{framework_code}'")
+    period = find_period(period_label)
+    if period is None:
+        raise ScoreError(f"Chưa có kỳ đánh giá '{period_label}'")
+    return framework, period
+
+
+# ------------------------------------------------------------------------------------------- computation
+
+
+def quantize(value: Decimal | None) -> Decimal | None:
+    """Round to the four places the database keeps."""
+    return None if value is None else value.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class _TotalRow:
+    points: Decimal | None
+    published_rank: int | None
+    published_rank_of: int | None
+    published_band: str | None
+    published_change: str | None
+
+
+@dataclass
+class PeriodData:
+    """The stored scores of one framework and period, by unit, ready for roll-ups and ranks."""
+
+    framework: Framework
+    period: Period
+    nodes: list[FrameworkNode]
+    values: dict[int, dict[int, Decimal]]
+    totals: dict[int, _TotalRow]
+    units: dict[int, UnitRef]
+    children: dict[int | None, list[FrameworkNode]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for node in self.nodes:
+            self.children.setdefault(node.parent_id, []).append(node)
+
+    @property
+    def groups(self) -> list[FrameworkNode]:
+        """The top-level nodes."""
+        return self.children.get(None, [])
+
+    def value(self, unit_id: int, node: FrameworkNode) -> Decimal | None:
+        """The node's stored points, else the sum of its children when they are all known (and do add up)."""
+        stored = self.values.get(unit_id, {}).get(node.id)
+        if stored is not None:
+            return stored
+        kids = self.children.get(node.id)
+        if not kids or not node.children_sum:
+            return None
+        parts = [self.value(unit_id, kid) for kid in kids]
+        return None if any(part is None for part in parts) else sum(parts, Decimal(0))
+
+    def group_values(self, unit_id: int) -> dict[str, Decimal]:
+        """{group code: points} for the groups with a known value."""
+        result = {}
+        for node in self.groups:
+            value = self.value(unit_id, node)
+            if value is not None:
+                result[node.code] = value
+        return result
+
+    def sum_of_groups(self, unit_id: int) -> Decimal | None:
+        """Sum of the groups when all are known."""
+        parts = [self.value(unit_id, node) for node in self.groups]
+        if parts and all(part is not None for part in parts):
+            return sum(parts, Decimal(0))
+        return None
+
+    def total(self, unit_id: int) -> Decimal | None:
+        """The sum of the groups; the printed total instead when it is within rounding of that sum.
+
+        A printed total within TOTAL_TOLERANCE of the sum was computed by the source from unrounded parts
+        (the portal's TONG_SCORE, the ministry's 84.4089), so it is the better value to rank on. A source
+        that prints only a total gives only that; a larger difference is refused at import.
+        """
+        computed = self.sum_of_groups(unit_id)
+        stored = self.totals.get(unit_id)
+        printed = stored.points if stored else None
+        if printed is None:
+            return computed
+        if computed is None or abs(Decimal(printed) - computed) <= TOTAL_TOLERANCE:
+            return Decimal(printed)
+        return computed
+
+
+def load_period_data(framework: Framework, period: Period, unit_ids: Iterable[int] | None = None) -> PeriodData:
+    """Three queries: nodes, scores of the period (plain tuples), and the units concerned."""
+    nodes = list(db.session.scalars(select(FrameworkNode).where(FrameworkNode.framework_id == framework.id)
+                                    .order_by(FrameworkNode.position)))
+    total_ids = {node.id for node in nodes if node.is_total}
+    query = select(Score.unit_id, Score.node_id, Score.points, Score.published_rank, Score.published_rank_of,
+                   Score.published_band, Score.published_change).where(
+        Score.framework_id == framework.id, Score.period_id == period.id)
+    if unit_ids is not None:
+        query = query.where(Score.unit_id.in_(list(unit_ids)))
+    values: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    totals: dict[int, _TotalRow] = {}
+    for unit_id, node_id, points, p_rank, p_rank_of, p_band, p_change in db.session.execute(query):
+        if node_id in total_ids:
+            totals[unit_id] = _TotalRow(points, p_rank, p_rank_of, p_band, p_change)
+        elif points is not None:
+            values[unit_id][node_id] = Decimal(points)
+    ids = set(values) | set(totals)
+    units = {}
+    if ids:
+        for unit_id, code, name, kind_code in db.session.execute(
+                select(Unit.id, Unit.code, Unit.name, UnitKind.code).join(UnitKind, Unit.kind_id == UnitKind.id)
+                .where(Unit.id.in_(ids))):
+            units[unit_id] = UnitRef(unit_id, code, name, kind_code)
+    return PeriodData(framework, period, [n for n in nodes if not n.is_total], dict(values), totals, units)
+
+
+@dataclass
+class UnitResult:
+    """One unit's computed result for a framework and period (see the module docstring)."""
+
+    unit: UnitRef
+    values: dict[str, Decimal]
+    total: Decimal | None
+    percent: Decimal | None
+    band: str | None
+    band_code: str | None
+    rank: int | None
+    peers: int
+    published_rank: int | None = None
+    published_rank_of: int | None = None
+    published_band: str | None = None
+    published_change: str | None = None
+    rank_disagrees: bool = False
+    rank_disagreement_explained: bool = False
+    previous_period: str | None = None
+    previous_total: Decimal | None = None
+    previous_rank: int | None = None
+    points_change: Decimal | None = None
+    rank_change_text: str = ""
+    #: the sum of the groups, shown next to a printed total that differs from it (within rounding)
+    sum_of_groups: Decimal | None = None
+
+    @property
+    def total_differs(self) -> bool:
+        """True when the total kept is a printed one that differs from the sum of the groups."""
+        return self.sum_of_groups is not None and self.total is not None and self.sum_of_groups != self.total
+
+    @property
+    def display_rank(self) -> int | None:
+        """The rank to print: the published one where the source prints it, else the computed one."""
+        return self.published_rank if self.published_rank is not None else self.rank
+
+    @property
+    def display_rank_of(self) -> int:
+        """Size of the field of the displayed rank."""
+        return self.published_rank_of or self.peers
+
+
+def _band(framework: Framework, bands: tuple[Band, ...], total: Decimal | None) -> Band | None:
+    basis = framework.max_total if framework.band_basis == "percent" else None
+    return band_for(total, bands, basis_max=basis)
+
+
+def _ranks_by_kind(data: PeriodData, totals: dict[int, Decimal | None]) -> tuple[dict[int, int], dict[str, int]]:
+    """Computed ranks among units of the same kind, and the number of ranked units per kind."""
+    by_kind: dict[str, dict[int, Decimal | None]] = defaultdict(dict)
+    for unit_id, ref in data.units.items():
+        by_kind[ref.kind_code][unit_id] = totals.get(unit_id)
+    ranks: dict[int, int] = {}
+    peers: dict[str, int] = {}
+    for kind_code, values in by_kind.items():
+        ranks.update(rank(values))
+        peers[kind_code] = sum(1 for value in values.values() if value is not None)
+    return ranks, peers
+
+
+def _previous_data(framework: Framework, period: Period) -> PeriodData | None:
+    """The latest earlier period of the same kind with scores in a framework of the same kind (766, PAR)."""
+    row = db.session.execute(
+        select(Score.framework_id, Score.period_id)
+        .join(Period, Period.id == Score.period_id).join(Framework, Framework.id == Score.framework_id)
+        .where(Framework.kind == framework.kind, Period.kind == period.kind, Period.start < period.start)
+        .group_by(Score.framework_id, Score.period_id, Period.start)
+        .order_by(Period.start.desc(), func.count(Score.id).desc()).limit(1)).first()
+    if row is None:
+        return None
+    return load_period_data(db.session.get(Framework, row.framework_id), db.session.get(Period, row.period_id))
+
+
+def results_from(data: PeriodData, previous: PeriodData | None = None) -> list[UnitResult]:
+    """UnitResults of loaded period data (and of the previous period, for changes)."""
+    framework = data.framework
+    bands = bands_of(framework)
+    totals = {unit_id: data.total(unit_id) for unit_id in data.units}
+    ranks, peers = _ranks_by_kind(data, totals)
+    prev_totals: dict[int, Decimal | None] = {}
+    prev_ranks: dict[int, int] = {}
+    if previous is not None:
+        prev_totals = {unit_id: previous.total(unit_id) for unit_id in previous.units}
+        prev_ranks, _ = _ranks_by_kind(previous, prev_totals)
+    disagreements = _disagreements(data, totals, peers)
+    results = []
+    for unit_id, ref in data.units.items():
+        total = totals[unit_id]
+        band = _band(framework, bands, total)
+        printed = data.totals.get(unit_id)
+        result = UnitResult(
+            unit=ref, values=data.group_values(unit_id), total=total,
+            percent=percent_of_max(total, framework.max_total) if total is not None else None,
+            band=band.name if band else None, band_code=band.code if band else None,
+            rank=ranks.get(unit_id), peers=peers.get(ref.kind_code, 0), sum_of_groups=data.sum_of_groups(unit_id),
+        )
+        if printed is not None:
+            result.published_rank, result.published_rank_of = printed.published_rank, printed.published_rank_of
+            result.published_band, result.published_change = printed.published_band, printed.published_change
+        if unit_id in disagreements:
+            result.rank_disagrees, result.rank_disagreement_explained = True, disagreements[unit_id]
+        _compare(result, framework.max_total, previous, prev_totals, prev_ranks)
+        results.append(result)
+    kind_order = _kind_order()
+    results.sort(key=lambda r: (kind_order.get(r.unit.kind_code, 99), r.display_rank is None,
+                                r.display_rank or 0, r.unit.name))
+    return results
+
+
+def _disagreements(data: PeriodData, totals: dict[int, Decimal | None], peers: dict[str, int]) -> dict[int, bool]:
+    """{unit id: explained by rounding} for published ranks (among the same peers) that recomputation contradicts."""
+    result: dict[int, bool] = {}
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for unit_id, ref in data.units.items():
+        by_kind[ref.kind_code].append(unit_id)
+    for kind_code, unit_ids in by_kind.items():
+        published = {u: data.totals[u].published_rank for u in unit_ids if u in data.totals
+                     and data.totals[u].published_rank is not None
+                     and data.totals[u].published_rank_of in (None, peers.get(kind_code))}
+        for item in rank_disagreements({u: totals.get(u) for u in unit_ids}, published):
+            result[item.key] = item.explained_by_rounding
+    return result
+
+
+def _compare(result: UnitResult, max_now: Decimal, previous: PeriodData | None, prev_totals: dict,
+             prev_ranks: dict) -> None:
+    """Fill the change since the previous period: points (or percentage points) and rank places."""
+    if previous is None or result.unit.id not in previous.units:
+        result.rank_change_text = result.published_change or ""
+        return
+    unit_id = result.unit.id
+    result.previous_period = previous.period.label
+    result.previous_total = prev_totals.get(unit_id)
+    printed_before = previous.totals.get(unit_id)
+    # ranks printed among the same wider field (e.g. 63 provinces) compare with each other, not with ours
+    if (printed_before is not None and printed_before.published_rank is not None
+            and result.published_rank is not None and printed_before.published_rank_of == result.published_rank_of):
+        before, now = printed_before.published_rank, result.published_rank
+    else:
+        before, now = prev_ranks.get(unit_id), result.rank
+    result.previous_rank = before
+    if result.total is not None and result.previous_total is not None:
+        max_before = previous.framework.max_total
+        if Decimal(max_now) == Decimal(max_before):
+            result.points_change = result.total - result.previous_total
+        else:
+            result.points_change = yoy_change_percent(result.total, max_now, result.previous_total, max_before)
+    delta, text = rank_change(before, now)
+    result.rank_change_text = text if delta is not None else (result.published_change or "")
+
+
+def _kind_order() -> dict[str, int]:
+    return {code: order for code, order in db.session.execute(
+        select(UnitKind.code, UnitKind.sort_order))}
+
+
+def unit_results(framework_code: str, period_label: str, kind: str | None = None) -> list[UnitResult]:
+    """Computed results of every unit (or of one unit kind) for a framework and period; see the module docstring."""
+    framework, period = resolve(framework_code, period_label)
+    results = results_from(load_period_data(framework, period), _previous_data(framework, period))
+    return [r for r in results if kind is None or r.unit.kind_code == kind]
+
+
+@dataclass(frozen=True)
+class BandLine:
+    """How many of `total` units of a kind reached `band`, with the sentence of the notices."""
+
+    band: Band
+    count: int
+    total: int
+    phrase: str
+
+
+def band_summary_from(results: list[UnitResult], framework: Framework, kind: str) -> list[BandLine]:
+    """Band counts of the units of one kind among computed results."""
+    bands = bands_of(framework)
+    by_code = {band.code: band for band in bands}
+    chosen = {r.unit.id: by_code.get(r.band_code) for r in results if r.unit.kind_code == kind}
+    noun = _NOUNS.get(kind, "đơn vị")
+    return [BandLine(line.band, line.count, line.total, count_phrase(line.count, line.total, line.band.name, noun))
+            for line in band_counts(chosen, bands)]
+
+
+def band_summary(framework_code: str, period_label: str, kind: str) -> list[BandLine]:
+    """Counts per band of the units of one kind, best band first, with "Có 02/17 cơ quan xếp loại Tốt"."""
+    framework, period = resolve(framework_code, period_label)
+    results = results_from(load_period_data(framework, period))
+    return band_summary_from(results, framework, kind)
+
+
+# ---------------------------------------------------------------------------------------------- lost points
+
+
+@dataclass
+class LinkedActivity:
+    """An activity linked to a node, with the statuses of its assignments (in view)."""
+
+    id: int
+    label: str
+    plan_code: str
+    content: str
+    due_date: date
+    rollup: Rollup = field(default_factory=Rollup)
+    #: (unit name, status code) of the assignments overdue or not started
+    late_units: list[tuple[str, str]] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+
+    @property
+    def is_late(self) -> bool:
+        """True when some assignment is overdue or not started."""
+        return bool(self.late_units)
+
+
+@dataclass
+class LostPoints:
+    """Points lost on a node (summed over units, or for one unit), who answers, and the tasks meant to win them."""
+
+    node: FrameworkNode
+    lost: Decimal
+    max_points: Decimal
+    units_scored: int
+    responsible: list[UnitRef] = field(default_factory=list)
+    responsible_names: list[str] = field(default_factory=list)
+    worst_units: list[tuple[UnitRef, Decimal]] = field(default_factory=list)
+    activities: list[LinkedActivity] = field(default_factory=list)
+
+    @property
+    def late_activities(self) -> list[LinkedActivity]:
+        """The linked activities with an assignment overdue or not started."""
+        return [activity for activity in self.activities if activity.is_late]
+
+    @property
+    def percent_lost(self) -> Decimal:
+        """Lost points as a share of the points at stake."""
+        stake = self.max_points * self.units_scored
+        return self.lost * 100 / stake if stake else Decimal(0)
+
+
+def linked_activities(node_ids: list[int], today: date, unit_id: int | None = None,
+                      unit_ids: set[int] | None = None) -> dict[int, list[LinkedActivity]]:
+    """{node id: [LinkedActivity]} with assignment statuses, in one query (assignments of one unit if given)."""
+    if not node_ids:
+        return {}
+    status = status_expr(today).label("status")
+    join_on = Assignment.activity_id == Activity.id
+    if unit_id is not None:
+        join_on = and_(join_on, Assignment.unit_id == unit_id)
+    elif unit_ids is not None:
+        join_on = and_(join_on, Assignment.unit_id.in_(unit_ids))
+    query = (select(ActivityIndicator.node_id, Activity.id, Activity.number, TaskGroup.number, Plan.code,
+                    Activity.content, Activity.due_date, Unit.name, status)
+             .join(Activity, Activity.id == ActivityIndicator.activity_id)
+             .join(Task, Task.id == Activity.task_id).join(TaskGroup, TaskGroup.id == Task.group_id)
+             .join(Plan, Plan.id == Activity.plan_id)
+             .outerjoin(Assignment, join_on).outerjoin(Unit, Unit.id == Assignment.unit_id)
+             .where(ActivityIndicator.node_id.in_(node_ids))
+             .order_by(ActivityIndicator.node_id, Plan.code, TaskGroup.position, Task.position, Activity.position,
+                       Unit.sort_order, Unit.id))
+    result: dict[int, list[LinkedActivity]] = defaultdict(list)
+    seen: dict[tuple[int, int], LinkedActivity] = {}
+    for node_id, activity_id, number, group_number, plan_code, content, due, unit_name, state in db.session.execute(
+            query):
+        item = seen.get((node_id, activity_id))
+        if item is None:
+            item = seen[(node_id, activity_id)] = LinkedActivity(
+                activity_id, f"{group_number}.{number}", plan_code, content, due)
+            result[node_id].append(item)
+        if unit_name is None:
+            continue
+        item.statuses.append(state)
+        if state in LATE_STATUSES and (unit_name, state) not in item.late_units:
+            item.late_units.append((unit_name, state))
+    for items in result.values():
+        for item in items:
+            item.rollup = rollup(item.statuses)
+    if unit_id is not None:  # a unit's scorecard shows only the tasks the unit itself owes
+        return {node: [i for i in items if i.statuses] for node, items in result.items()}
+    return dict(result)
+
+
+def lost_points(framework_code: str, period_label: str, unit_id: int | None = None,
+                today: date | None = None, kind: str | None = None) -> list[LostPoints]:
+    """Nodes ordered by points lost (see the module docstring); `today` decides overdue (default: today);
+    `kind` counts only units of that kind (the province's own row repeats its departments' losses).
+    """
+    framework, period = resolve(framework_code, period_label)
+    return lost_points_for(framework, period, unit_id, today, kind)
+
+
+def lost_points_for(framework: Framework, period: Period, unit_id: int | None = None,
+                    today: date | None = None, kind: str | None = None) -> list[LostPoints]:
+    """lost_points on loaded framework and period rows."""
+    from tracker.services.plans import today as plans_today
+
+    today = today or plans_today()
+    nodes = {node.id: node for node in db.session.scalars(
+        select(FrameworkNode).where(FrameworkNode.framework_id == framework.id, FrameworkNode.is_total.is_(False)))}
+    lost_expr = func.sum(FrameworkNode.max_points - Score.points)
+    query = (select(Score.node_id, lost_expr, func.count(Score.id))
+             .join(FrameworkNode, FrameworkNode.id == Score.node_id)
+             .where(Score.framework_id == framework.id, Score.period_id == period.id, Score.points.is_not(None),
+                    FrameworkNode.is_total.is_(False))
+             .group_by(Score.node_id))
+    if unit_id is not None:
+        query = query.where(Score.unit_id == unit_id)
+    if kind is not None:
+        query = query.where(Score.unit_id.in_(_unit_ids_of_kind(kind)))
+    rows = db.session.execute(query).all()
+    scored = {node_id for node_id, _lost, _n in rows}
+    # a node whose children are scored is counted through them, so points are not counted twice
+    with_scored_children = {nodes[node_id].parent_id for node_id in scored if node_id in nodes}
+    items = [LostPoints(nodes[node_id], Decimal(lost or 0), nodes[node_id].max_points, count)
+             for node_id, lost, count in rows if node_id in nodes and node_id not in with_scored_children]
+    items.sort(key=lambda item: (-item.lost, item.node.position))
+    _fill_answerable(items, framework, period, unit_id, today, kind)
+    return items
+
+
+def _unit_ids_of_kind(kind: str):
+    """SQL subquery: ids of the units of a kind."""
+    return select(Unit.id).join(UnitKind, Unit.kind_id == UnitKind.id).where(UnitKind.code == kind)
+
+
+def _fill_answerable(items: list[LostPoints], framework: Framework, period: Period, unit_id: int | None,
+                     today: date, kind: str | None = None) -> None:
+    """Responsible units, units losing most (3 per node) and linked activities, in a fixed number of queries."""
+    if not items:
+        return
+    all_nodes = list(db.session.scalars(select(FrameworkNode).where(
+        FrameworkNode.framework_id == framework.id, FrameworkNode.is_total.is_(False))
+        .order_by(FrameworkNode.position)))
+    responsible = effective_responsible(all_nodes)
+    scored_units = [unit_id] if unit_id is not None else db.session.scalars(
+        select(Score.unit_id).where(Score.framework_id == framework.id, Score.period_id == period.id).distinct()).all()
+    # "Sở Nội vụ" exists in every province: resolve names within the province(s) whose scores these are
+    matcher = UnitMatcher.from_db(root_ids_of(scored_units))
+    node_ids = [item.node.id for item in items]
+    worst: dict[int, list[tuple[UnitRef, Decimal]]] = defaultdict(list)
+    if unit_id is None:
+        lost_expr = (FrameworkNode.max_points - Score.points).label("lost")
+        for node_id, ref_id, lost in db.session.execute(
+                select(Score.node_id, Score.unit_id, lost_expr).join(FrameworkNode, FrameworkNode.id == Score.node_id)
+                .where(Score.period_id == period.id, Score.node_id.in_(node_ids), Score.points.is_not(None),
+                       FrameworkNode.max_points > Score.points,
+                       *([Score.unit_id.in_(_unit_ids_of_kind(kind))] if kind else []))
+                .order_by(Score.node_id, lost_expr.desc(), Score.unit_id)):
+            if len(worst[node_id]) < 3:
+                worst[node_id].append((ref_id, Decimal(lost)))
+    refs = {ref.id: ref for ref in matcher.refs}
+    # a task aimed at a sub-indicator helps its group: a node collects the links of its whole subtree
+    owner = {node.id: node.id for node in all_nodes}
+    wanted = set(node_ids)
+    for node in all_nodes:  # pre-order: the parent's owner is known first
+        if node.id not in wanted and node.parent_id in owner:
+            owner[node.id] = owner[node.parent_id]
+    found = linked_activities([n.id for n in all_nodes if owner[n.id] in wanted], today, unit_id=unit_id)
+    activities: dict[int, list[LinkedActivity]] = defaultdict(list)
+    for linked_node, linked in found.items():
+        bucket = activities[owner[linked_node]]
+        bucket += [one for one in linked if all(one.id != other.id for other in bucket)]
+    for item in items:
+        item.responsible_names = responsible.get(item.node.id, [])
+        item.responsible = [ref for ref in (matcher.find(name) for name in item.responsible_names) if ref]
+        item.worst_units = [(refs[ref_id], lost) for ref_id, lost in worst.get(item.node.id, []) if ref_id in refs]
+        item.activities = activities.get(item.node.id, [])
+
+
+# ------------------------------------------------------------------------------------------------- saving
+
+
+def save_scores(framework: Framework, period: Period, rows: list[dict], *, source: str = "",
+                import_id: int | None = None, user_id: int | None = None) -> int:
+    """Upsert many scores of one framework and period: rows of {unit_id, node_id, points, …}; returns the count.
+
+    One query reads the existing rows; changed or new rows are flushed together. Callers audit the batch.
+    """
+    unit_ids = {row["unit_id"] for row in rows}
+    existing = {(s.unit_id, s.node_id): s for s in db.session.scalars(select(Score).where(
+        Score.period_id == period.id, Score.framework_id == framework.id, Score.unit_id.in_(unit_ids)))} \
+        if unit_ids else {}
+    for row in rows:
+        values = {key: value for key, value in row.items() if key not in ("unit_id", "node_id")}
+        values.setdefault("source", source)
+        values["import_id"] = import_id
+        values["reported_by_id"] = user_id
+        for key in ("points", "rate", "numerator", "denominator", "self_points", "official_points"):
+            if values.get(key) is not None:
+                values[key] = quantize(Decimal(values[key]))
+        score = existing.get((row["unit_id"], row["node_id"]))
+        if score is None:
+            score = Score(unit_id=row["unit_id"], node_id=row["node_id"], framework_id=framework.id,
+                          period_id=period.id)
+            db.session.add(score)
+            existing[(row["unit_id"], row["node_id"])] = score
+        for key, value in values.items():
+            setattr(score, key, value)
+    db.session.flush()
+    return len(rows)
+
+
+def report_ratio(user, unit: Unit, node: FrameworkNode, period: Period, *, numerator: Decimal,
+                 denominator: Decimal, note: str = "") -> Score:
+    """A unit reports b and a of a ratio indicator; rate and points follow the framework's formula. Flushes."""
+    if not (can(user, "report_scores") and can_see_unit(user, unit.id)):
+        raise ScoreError("Bạn không được báo cáo số liệu cho đơn vị này")
+    if not node.is_ratio:
+        raise ScoreError(f"Chỉ tiêu {node.code} không tính theo tỷ lệ b/a")
+    existing = db.session.scalar(select(Score).where(
+        Score.unit_id == unit.id, Score.node_id == node.id, Score.period_id == period.id))
+    if existing is not None and (existing.import_id is not None or existing.official_points is not None):
+        raise ScoreError(f"Chỉ tiêu {node.code} kỳ {period.label} đã có điểm công bố chính thức; "
+                         "không ghi đè bằng số liệu tự báo cáo")
+    result = ratio_points(numerator, denominator, node.max_points)
+    if result.rate_percent is None and denominator != 0:
+        raise ScoreError(f"Chỉ tiêu {node.code}: {result.reason}")
+    values = {"numerator": quantize(numerator), "denominator": quantize(denominator),
+              "rate": quantize(result.rate_percent), "points": quantize(result.points),
+              "note": note or (result.reason or ""), "source": "Đơn vị tự báo cáo", "reported_by_id": user.id}
+    if existing is None:
+        existing = Score(unit_id=unit.id, node_id=node.id, framework_id=node.framework_id, period_id=period.id,
+                         **values)
+        db.session.add(existing)
+        db.session.flush()
+        audit.record(user, "create", existing, f"{unit.name} báo cáo {node.code} kỳ {period.label}: "
+                                               f"b = {numerator}, a = {denominator}")
+    else:
+        audit.apply(user, existing, values, summary=f"{unit.name} cập nhật {node.code} kỳ {period.label}")
+    db.session.flush()
+    return existing
