@@ -6,6 +6,7 @@ query for the assignments of the page's activities), never a query per row.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -15,7 +16,7 @@ from models import Activity, Assignment, AuditEntry, Plan, Task, TaskGroup, Unit
 from tracker.domain.status import Rollup, Status
 from tracker.domain.textnorm import fold
 from tracker.services.assignments import ConflictError, due_in_force_expr, status_expr
-from tracker.services.plans import PlanError, activity_values, desired_assignments, plan_unit_infos
+from tracker.services.plans import activity_values, desired_assignments, plan_unit_infos
 
 ACTIVITY_CONFLICT_MESSAGE = ("Hoạt động này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu; "
                              "hãy tải lại trang để xem thay đổi rồi nhập lại.")
@@ -148,42 +149,69 @@ def activity_query(plan_id: int, today: date, filters: TreeFilters, unit_ids: se
     return query
 
 
+class Occurrence(NamedTuple):
+    """What the tree shows of one assignment (a unit's whole duty, or one period of it), read as plain columns."""
+
+    id: int
+    activity_id: int
+    unit_id: int
+    role: str
+    period_label: str
+    due_date: date
+    extended_due: date | None
+    percent: int
+    #: display status code (tracker.domain.status.Status value), computed in SQL
+    status: str
+
+    @property
+    def due_in_force(self) -> date:
+        """The deadline the unit is held to today."""
+        return self.extended_due or self.due_date
+
+
 @dataclass
 class UnitLine:
     """One responsible unit of an activity: its role and its assignment (or one per period)."""
 
-    unit: Unit
+    unit_id: int
+    unit_name: str
     role: str
-    occurrences: list[Assignment] = field(default_factory=list)
+    occurrences: list[Occurrence] = field(default_factory=list)
 
     @property
     def periodic(self) -> bool:
         """Whether the unit reports period by period on this activity."""
-        return any(a.period_label for a in self.occurrences)
+        return any(o.period_label for o in self.occurrences)
 
 
 def assignment_lines(activity_ids: list[int], today: date, filters: TreeFilters,
                      unit_ids: set[int] | None = None) -> dict[int, list[UnitLine]]:
-    """{activity_id: [UnitLine]} for the given activities, lead units first, in one query."""
+    """{activity_id: [UnitLine]} for the given activities, lead units first, in one query.
+
+    Plain columns, not ORM objects: a page may show a thousand periodic occurrences, and building
+    that many mapped instances costs more than the whole rest of the page.
+    """
     if not activity_ids:
         return {}
     role_order = case((Assignment.role == "lead", 0), else_=1)
-    query = (select(Assignment)
+    query = (select(Assignment.id, Assignment.activity_id, Assignment.unit_id, Assignment.role,
+                    Assignment.period_label, Assignment.due_date, Assignment.extended_due, Assignment.percent,
+                    status_expr(today), Unit.name)
              .join(Unit, Assignment.unit_id == Unit.id)
              .join(UnitKind, Unit.kind_id == UnitKind.id)
              .where(Assignment.activity_id.in_(activity_ids), *_assignment_conditions(today, unit_ids, filters))
-             .options(contains_eager(Assignment.unit))
              .order_by(Assignment.activity_id, role_order, UnitKind.sort_order, Unit.sort_order, Unit.id,
                        Assignment.period_start, Assignment.id))
     lines: dict[int, list[UnitLine]] = defaultdict(list)
     by_key: dict[tuple[int, int], UnitLine] = {}
-    for assignment in db.session.scalars(query).unique():
-        key = (assignment.activity_id, assignment.unit_id)
+    for row in db.session.execute(query):
+        occurrence = Occurrence(*row[:9])
+        key = (occurrence.activity_id, occurrence.unit_id)
         line = by_key.get(key)
         if line is None:
-            line = by_key[key] = UnitLine(unit=assignment.unit, role=assignment.role)
-            lines[assignment.activity_id].append(line)
-        line.occurrences.append(assignment)
+            line = by_key[key] = UnitLine(unit_id=occurrence.unit_id, unit_name=row[9], role=occurrence.role)
+            lines[occurrence.activity_id].append(line)
+        line.occurrences.append(occurrence)
     return dict(lines)
 
 
@@ -395,13 +423,3 @@ def flush_or_conflict(message: str) -> None:
     except StaleDataError as error:
         db.session.rollback()
         raise ConflictError(message) from error
-
-
-__all__ = [
-    "ACTIVITY_CONFLICT_MESSAGE", "PLAN_CONFLICT_MESSAGE", "TARGET_LEVELS", "GroupBlock", "PlanError", "TaskBlock",
-    "TreeFilters", "TreeRollups", "UnitLine", "activity_counts", "activity_query", "activity_visible",
-    "assignment_lines", "check_version", "due_window", "flush_or_conflict", "footnotes_of", "gap_numbers",
-    "gap_summary", "has_activities", "history_query", "like_pattern", "load_activity", "page_blocks",
-    "plan_code_taken", "plan_list_query", "plan_outline", "plan_units", "plan_visible", "plan_years",
-    "present_counts", "targets_display", "tree_rollups", "unknown_unit_warnings",
-]

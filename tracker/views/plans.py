@@ -10,11 +10,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from forms.plan import ActivityForm, DeleteForm, GroupForm, PlanForm, TaskForm
 from models import PLAN_KINDS, Plan, Task, TaskGroup, db
 from tracker.domain.formatting import parse_vn_date
-from tracker.domain.status import Status, rollup
+from tracker.domain.status import STATUS_LABELS, Status, rollup
 from tracker.permissions import can, require, unit_scope
 from tracker.services import dashboards, plan_tree
 from tracker.services import plans as plans_service
-from tracker.services.assignments import ConflictError, status_of
+from tracker.services.assignments import ConflictError
 from tracker.services.plan_tree import ACTIVITY_CONFLICT_MESSAGE, PLAN_CONFLICT_MESSAGE, TreeFilters
 from tracker.services.plans import PlanError
 
@@ -32,6 +32,8 @@ def _plan_helpers() -> dict:
         "targets_display": plan_tree.targets_display,
         "target_levels": {"province": _("Cấp tỉnh"), "district": _("Cấp huyện"), "commune": _("Cấp xã")},
         "kind_labels": {"plan": _("Kế hoạch"), "directive": _("Văn bản chỉ đạo")},
+        # translated once per page: the tree may show a thousand badges
+        "status_labels": {status.value: _(STATUS_LABELS[status]) for status in Status},
     }
 
 
@@ -146,7 +148,7 @@ def activity(activity_id: int):
                               per_page=HISTORY_PER_PAGE, error_out=False)
     return render_template(
         "plans/activity.html", activity=activity, plan=activity.plan, today=today, lines=lines,
-        summary=rollup(status_of(a, today) for line in lines for a in line.occurrences),
+        summary=rollup(o.status for line in lines for o in line.occurrences),
         footnotes=plan_tree.footnotes_of(activity, activity.plan), history=history, delete_form=DeleteForm(),
     )
 
