@@ -9,6 +9,7 @@ import smtplib
 from contextlib import contextmanager
 from pathlib import Path
 
+import flask_babel
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
@@ -52,6 +53,7 @@ class FreshUserClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            flask_babel.refresh()  # the locale is cached per context too
         return super().open(*args, **kwargs)
 
 

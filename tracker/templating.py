@@ -1,5 +1,6 @@
 """Template globals: permissions, status labels, pagination links."""
 from flask import request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +19,7 @@ def init_app(app) -> None:
         "status_label": lambda s: _(status_label(Status(s))) if s else "",
         "STATUSES": list(Status),
         "status_of": status_of,
+        "current_locale": lambda: str(get_locale() or "vi"),
         "ROLE_LABELS": {
             "admin": _l("Quản trị hệ thống"), "office": _l("Văn phòng UBND tỉnh"),
             "unit_officer": _l("Cán bộ đầu mối đơn vị"), "unit_head": _l("Lãnh đạo đơn vị"),

@@ -24,6 +24,8 @@ def diff(obj, values: dict) -> dict:
 
 def record(user, action: str, entity, summary: str = "", changes: dict | None = None) -> AuditEntry:
     """Add an audit entry for entity (flushed with the caller's unit of work)."""
+    # current_user is a proxy; record the object behind it
+    entity = entity._get_current_object() if hasattr(entity, "_get_current_object") else entity
     entry = AuditEntry(
         user_id=getattr(user, "id", None),
         action=action,

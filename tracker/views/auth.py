@@ -1,4 +1,6 @@
 """Login, logout, language choice."""
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -11,9 +13,12 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    # only same-site relative paths, so the login page cannot be used as an open redirect
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    # only same-site absolute paths, so the login page cannot be used as an open redirect;
+    # browsers read "/\\host" as "//host", hence the backslash check
+    if target and target.startswith("/") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
     return url_for("main.index")
 
 
