@@ -1,4 +1,4 @@
-"""Forms of the notifications area: the office's reminder policy, days off, a user's preferences."""
+"""Forms of the notifications area: the office's reminder policy and days off, action buttons."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
@@ -54,16 +54,6 @@ class DayOverrideForm(FlaskForm):
     name = StringField(_l("Ghi chú"), validators=[Length(max=200, message=_l("Ghi chú dài quá 200 ký tự"))],
                        render_kw={"placeholder": "Nghỉ bù Quốc khánh"})
     add = SubmitField(_l("Thêm ngày"))
-
-
-class PreferencesForm(FlaskForm):
-    """How a user wants to be told."""
-
-    email_enabled = BooleanField(_l("Nhận thông báo qua thư điện tử"))
-    digest = RadioField(_l("Cách gửi thư"), choices=[
-        ("digest", _l("Gộp vào bản tin hằng ngày")), ("immediate", _l("Gửi ngay từng thông báo"))],
-        default="digest", validators=[InputRequired(_l("Hãy chọn cách gửi thư"))])
-    save = SubmitField(_l("Lưu lựa chọn"))
 
 
 class ActionForm(FlaskForm):

@@ -1,6 +1,5 @@
-"""A personal ICS calendar feed of deadlines, reached by a secret token the user can reset."""
+"""A personal ICS calendar feed of deadlines, reached by a secret token (reset on the account page)."""
 import hmac
-import secrets
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -8,7 +7,6 @@ from sqlalchemy.orm import joinedload
 
 from models import Activity, Assignment, User, db, utcnow
 from tracker.permissions import unit_scope
-from tracker.services import audit
 from tracker.services.reminders import OWING_STATES
 
 #: a unit user's feed lists each assignment; larger scopes get one event per due date instead
@@ -23,14 +21,6 @@ def user_for_token(token: str) -> User | None:
     if user is None or not user.active or not hmac.compare_digest(user.ics_token, token):
         return None
     return user
-
-
-def reset_token(user) -> str:
-    """Give the user a new secret feed address (the old one stops working)."""
-    audit.record(user, "reset_ics_token", user, "Đổi địa chỉ lịch cá nhân")
-    user.ics_token = secrets.token_urlsafe(32)
-    db.session.flush()
-    return user.ics_token
 
 
 def _escape(text: str) -> str:

@@ -146,12 +146,3 @@ def mark_read(user, notification_ids: list[int] | None = None) -> int:
     changed = db.session.execute(statement.values(read_at=utcnow())).rowcount
     db.session.flush()
     return changed
-
-
-def set_preferences(user, *, email_enabled: bool, digest: bool) -> None:
-    """The user's choice: email on or off, digest or immediate."""
-    from tracker.services import audit
-
-    audit.apply(user, user, {"email_enabled": email_enabled, "digest": digest}, action="update",
-                summary="Đổi cách nhận thông báo")
-    db.session.flush()

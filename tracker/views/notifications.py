@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forms.notification import ActionForm, DayOverrideForm, PolicyForm, PreferencesForm
+from forms.notification import ActionForm, DayOverrideForm, PolicyForm
 from models import DayOverride, Notification, db
 from tracker.jobs_queue import enqueue
 from tracker.permissions import require
@@ -49,11 +49,9 @@ def index():
     page = request.args.get("page", 1, type=int)
     items = db.paginate(notifications.list_query(current_user), page=page,
                         per_page=current_app.config["PER_PAGE"], error_out=False)
-    preferences = PreferencesForm(email_enabled=current_user.email_enabled,
-                                  digest="digest" if current_user.digest else "immediate")
     feed_url = url_for("notifications.calendar_feed", token=current_user.ics_token, _external=True)
-    return render_template("notifications/index.html", items=items, preferences=preferences, action=ActionForm(),
-                           feed_url=feed_url, unread=notifications.unread_count(current_user))
+    return render_template("notifications/index.html", items=items, action=ActionForm(), feed_url=feed_url,
+                           unread=notifications.unread_count(current_user))
 
 
 @bp.route("/notifications/count")
@@ -95,34 +93,6 @@ def mark_all_read():
     changed = notifications.mark_read(current_user)
     db.session.commit()
     flash(_("Đã đánh dấu %(n)s thông báo là đã đọc.", n=changed), "success")
-    return redirect(url_for("notifications.index"))
-
-
-@bp.route("/notifications/preferences", methods=["POST"])
-@login_required
-def preferences():
-    form = PreferencesForm()
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "danger")
-        return redirect(url_for("notifications.index")), 303
-    notifications.set_preferences(current_user, email_enabled=form.email_enabled.data,
-                                  digest=form.digest.data == "digest")
-    db.session.commit()
-    flash(_("Đã lưu cách nhận thông báo."), "success")
-    return redirect(url_for("notifications.index"))
-
-
-@bp.route("/calendar/reset", methods=["POST"])
-@login_required
-def reset_calendar():
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    calendar.reset_token(current_user)
-    db.session.commit()
-    flash(_("Đã tạo địa chỉ lịch mới; địa chỉ cũ không còn dùng được."), "success")
     return redirect(url_for("notifications.index"))
 
 
