@@ -588,6 +588,9 @@ def parse_table(rows: list[list[str]], preamble: list[str] | None = None, traile
             _place(builder, row, distinct[0], "", dict.fromkeys(CELL_FIELDS, ""), number_column=False)
             continue
         values = {key: _cell(cells, mapping, key) for key in COLUMNS}
+        for key in CELL_FIELDS:
+            if values[key] and values[key] in (values["content"], values["number"]):
+                values[key] = ""  # a title cell merged across the columns to its right
         _warn_unplaced(builder, row, cells, mapping, header_rows[-1])
         _place(builder, row, values.pop("content"), values.pop("number"), values, number_column="number" in mapping)
     for line in trailer or []:
