@@ -148,7 +148,7 @@ def _pg_reachable() -> bool:
         engine.dispose()
         return True
     except Exception as error:  # noqa: BLE001 — any failure means "skip PostgreSQL"
-        print(f"PostgreSQL injoignable ({type(error).__name__}); bỏ qua quy mô toàn quốc")
+        print(f"PostgreSQL không kết nối được ({type(error).__name__}); bỏ qua quy mô toàn quốc")
         return False
 
 
