@@ -92,6 +92,7 @@ def _tree_filters(today: date) -> tuple[TreeFilters, list[str]]:
 @bp.route("/")
 @viewer_required
 def index():
+    """The plans and directives, with activity counts and completion (unit users: plans their scope owes on)."""
     today = plans_service.today()
     scope = unit_scope(current_user)
     year = _int_arg("year")
@@ -109,6 +110,7 @@ def index():
 @bp.route("/<int:plan_id>")
 @viewer_required
 def tree(plan_id: int):
+    """The plan tree: groups → tasks → activities with every responsible unit's progress, filtered and paged."""
     today = plans_service.today()
     plan = db.get_or_404(Plan, plan_id)
     scope = unit_scope(current_user)
@@ -136,6 +138,7 @@ def tree(plan_id: int):
 @bp.route("/activities/<int:activity_id>")
 @viewer_required
 def activity(activity_id: int):
+    """One activity: its facts, footnotes, responsible units and audit history."""
     today = plans_service.today()
     activity = plan_tree.load_activity(activity_id) or abort(404)
     scope = unit_scope(current_user)
@@ -174,6 +177,7 @@ def _conflict(message: str) -> None:
 @bp.route("/new", methods=["GET", "POST"])
 @require("manage_plans")
 def create_plan():
+    """Create a plan or a directive."""
     form = PlanForm()
     if form.validate_on_submit():
         values = form.values()
@@ -195,6 +199,7 @@ def create_plan():
 @bp.route("/<int:plan_id>/edit", methods=["GET", "POST"])
 @require("manage_plans")
 def edit_plan(plan_id: int):
+    """Edit a plan's own fields; a form opened before someone else's save gets 409."""
     plan = db.get_or_404(Plan, plan_id)
     form = PlanForm()
     if request.method == "GET":
@@ -225,6 +230,7 @@ def edit_plan(plan_id: int):
 @bp.route("/<int:plan_id>/groups/new", methods=["GET", "POST"])
 @require("manage_plans")
 def create_group(plan_id: int):
+    """Add a task group to a plan."""
     plan = db.get_or_404(Plan, plan_id)
     form = GroupForm()
     if form.validate_on_submit():
@@ -239,6 +245,7 @@ def create_group(plan_id: int):
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
 @require("manage_plans")
 def edit_group(group_id: int):
+    """Edit a task group."""
     group = db.get_or_404(TaskGroup, group_id)
     form = GroupForm()
     if request.method == "GET":
@@ -255,6 +262,7 @@ def edit_group(group_id: int):
 @bp.route("/groups/<int:group_id>/tasks/new", methods=["GET", "POST"])
 @require("manage_plans")
 def create_task(group_id: int):
+    """Add a task to a group."""
     group = db.get_or_404(TaskGroup, group_id)
     form = TaskForm()
     if form.validate_on_submit():
@@ -269,6 +277,7 @@ def create_task(group_id: int):
 @bp.route("/tasks/<int:task_id>/edit", methods=["GET", "POST"])
 @require("manage_plans")
 def edit_task(task_id: int):
+    """Edit a task."""
     task = db.get_or_404(Task, task_id)
     form = TaskForm()
     if request.method == "GET":
@@ -318,6 +327,7 @@ def _save_activity(form: ActivityForm, task: Task, activity, title: str, cancel_
 @bp.route("/tasks/<int:task_id>/activities/new", methods=["GET", "POST"])
 @require("manage_plans")
 def create_activity(task_id: int):
+    """Add an activity to a task; its assignments follow its lead/coordinating texts."""
     task = db.get_or_404(Task, task_id)
     plan = task.group.plan
     form = ActivityForm(plan=plan)
@@ -330,6 +340,7 @@ def create_activity(task_id: int):
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 @require("manage_plans")
 def edit_activity(activity_id: int):
+    """Edit an activity; a stale form gets 409 and changes nothing."""
     activity = plan_tree.load_activity(activity_id) or abort(404)
     form = ActivityForm(plan=activity.plan)
     if request.method == "GET":
@@ -342,6 +353,7 @@ def edit_activity(activity_id: int):
 @bp.route("/activities/<int:activity_id>/delete", methods=["POST"])
 @require("manage_plans")
 def delete_activity(activity_id: int):
+    """Delete an activity nobody has reported on."""
     activity = plan_tree.load_activity(activity_id) or abort(404)
     if not DeleteForm().validate_on_submit():
         abort(400)
