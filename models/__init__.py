@@ -7,6 +7,7 @@ from .indicator import (IMPORT_STATES, PERIOD_KINDS, TOTAL_CODE, ActivityIndicat
 from .notification import DayOverride, DeliveryAttempt, Notification, ReminderPolicy, ReminderScan, UnitFlag
 from .plan import PLAN_KINDS, Activity, Plan, Task, TaskGroup
 from .plan_import import PLAN_IMPORT_STATES, PlanImport
+from .report import REPORT_STATES, Report, ReportFile, ReportVersion
 from .unit import Unit, UnitKind
 from .user import ROLES, LoginAttempt, User
 
@@ -18,4 +19,5 @@ __all__ = [
     "IMPORT_STATES", "PERIOD_KINDS", "TOTAL_CODE", "ActivityIndicator", "Framework", "FrameworkNode", "Period",
     "Score", "ScoreImport",
     "PLAN_IMPORT_STATES", "PlanImport",
+    "REPORT_STATES", "Report", "ReportFile", "ReportVersion",
 ]

@@ -19,6 +19,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin", "office"}),
     "office_dashboard": frozenset({"admin", "office", "leader"}),
+    "manage_reports": frozenset({"admin", "office"}),
     "manage_indicators": frozenset({"admin", "office"}),
     "manage_frameworks": frozenset({"admin"}),
     "report_scores": frozenset({"admin", "office", "unit_officer", "unit_head"}),
