@@ -136,6 +136,8 @@ class ScoreImport(TimestampMixin, db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     sheet: Mapped[str | None] = mapped_column(String(100))
+    #: unit names are matched at or below this unit (a province); None: among every unit
+    scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     #: ColumnMapping.to_json(): detected, then as corrected by the user
     mapping_json: Mapped[str] = mapped_column(Text, default="{}")
     #: document number or description of the results ("Quyết định số 01/QĐ-UBND ngày 02/01/2025")

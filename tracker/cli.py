@@ -74,3 +74,6 @@ def init_app(app: Flask) -> None:
     from tracker.cli_reminders import reminders_cli
 
     app.cli.add_command(reminders_cli)
+    from tracker import cli_indicators
+
+    cli_indicators.init_app(app)

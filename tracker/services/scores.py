@@ -387,7 +387,7 @@ def _ranks_by_kind(data: PeriodData, totals: dict[int, Decimal | None]) -> tuple
     return ranks, peers
 
 
-def _previous_data(framework: Framework, period: Period) -> PeriodData | None:
+def previous_data(framework: Framework, period: Period) -> PeriodData | None:
     """The latest earlier period of the same kind with scores in a framework of the same kind (766, PAR)."""
     row = db.session.execute(
         select(Score.framework_id, Score.period_id)
@@ -486,7 +486,7 @@ def _kind_order() -> dict[str, int]:
 def unit_results(framework_code: str, period_label: str, kind: str | None = None) -> list[UnitResult]:
     """Computed results of every unit (or of one unit kind) for a framework and period; see the module docstring."""
     framework, period = resolve(framework_code, period_label)
-    results = results_from(load_period_data(framework, period), _previous_data(framework, period))
+    results = results_from(load_period_data(framework, period), previous_data(framework, period))
     return [r for r in results if kind is None or r.unit.kind_code == kind]
 
 

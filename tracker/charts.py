@@ -1,0 +1,75 @@
+"""Server-side SVG charts (pygal), shared by the pages and the PDF report: no JavaScript, fixed fonts and sizes.
+
+Each function returns an SVG document as a string (no XML declaration), safe to inline in HTML with |safe:
+pygal builds it with an XML library, which escapes titles and labels.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pygal
+from pygal.style import Style
+
+#: colours readable in print (the PDF report is often printed in grey)
+_STYLE = Style(
+    background="white", plot_background="white", foreground="#222", foreground_strong="#111",
+    foreground_subtle="#666", opacity="1", opacity_hover="1", transition="none",
+    colors=("#1f5f99", "#c0392b", "#2e8b57", "#b8860b", "#6a5acd", "#555555"),
+    font_family="'Times New Roman', 'Liberation Serif', serif", label_font_size=12, major_label_font_size=12,
+    value_font_size=11, title_font_size=15, legend_font_size=12, tooltip_font_size=12,
+)
+#: pygal embeds its config (titles and labels included) in an inline script; the charts need no script, and
+#: dropping it keeps user-provided names out of script context
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL)
+_BASE = {
+    "style": _STYLE, "js": [], "disable_xml_declaration": True, "explicit_size": False, "show_minor_y_labels": False,
+    "print_values": False, "dots_size": 3, "margin": 10, "truncate_label": 40, "truncate_legend": 40,
+}
+
+
+def _plain(value: Decimal | float | int | None) -> float | None:
+    """pygal draws floats; values stay Decimal everywhere else."""
+    return None if value is None else float(value)
+
+
+def _vn_number(value: float | None) -> str:
+    """Axis and value labels with a decimal comma (85,6)."""
+    if value is None:
+        return ""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def trend_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[Decimal | float | None]],
+                max_value: Decimal | float | None = None, width: int = 720, height: int = 320) -> str:
+    """A line chart of one or more series over periods (labels oldest first); gaps where a value is missing."""
+    chart = pygal.Line(width=width, height=height, title=title, x_labels=list(labels), allow_interruptions=True,
+                       value_formatter=_vn_number, show_legend=len(series) > 1, legend_at_bottom=True,
+                       x_label_rotation=0 if len(labels) <= 8 else 30, **_BASE)
+    if max_value is not None:
+        chart.range = (0, float(max_value))
+    for name, values in series.items():
+        chart.add(name, [_plain(value) for value in values])
+    return _render(chart)
+
+
+def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | float | None],
+              max_value: Decimal | float | None = None, horizontal: bool = True, width: int = 720,
+              height: int | None = None) -> str:
+    """A bar chart, one bar per label (units or nodes), horizontal by default so long Vietnamese names fit."""
+    kind = pygal.HorizontalBar if horizontal else pygal.Bar
+    height = height or max(180, 60 + 24 * len(labels))
+    chart = kind(width=width, height=height, title=title, show_legend=False, value_formatter=_vn_number,
+                 print_values=True, **{k: v for k, v in _BASE.items() if k != "print_values"})
+    chart.x_labels = list(labels)
+    if max_value is not None:
+        chart.range = (0, float(max_value))
+    chart.add(title, [_plain(value) for value in values])
+    return _render(chart)
+
+
+def _render(chart: pygal.graph.graph.Graph) -> str:
+    """The SVG text without pygal's inline script."""
+    return _SCRIPT.sub("", chart.render(is_unicode=True))
