@@ -13,6 +13,7 @@ from tracker.domain.targets import parse_targets
 from tracker.domain.textnorm import clean, fold
 from tracker.permissions import descendant_ids
 from tracker.services import audit
+from tracker.services.notifications import notify_assignments_created
 from tracker.services.units import unit_infos
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "plans"
@@ -190,6 +191,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
     report.assignments = len(assignment_rows)
     audit.record(user, "create", plan, f"Nạp kế hoạch {code}: {report.activities} hoạt động")
     db.session.flush()
+    notify_assignments_created(plan.id)
     return plan, report
 
 
@@ -235,7 +237,8 @@ def sync_assignments(activity: Activity, user=None) -> list[str]:
 
 def next_position(model, parent_column, parent_id: int) -> int:
     """Position after the last sibling."""
-    return (db.session.scalar(select(func.max(model.position)).where(parent_column == parent_id)) or -1) + 1
+    last = db.session.scalar(select(func.max(model.position)).where(parent_column == parent_id))
+    return 0 if last is None else last + 1
 
 
 def save_plan(user, plan: Plan | None, values: dict) -> Plan:
