@@ -402,7 +402,7 @@ def unknown_unit_warnings(plan: Plan, spec: dict) -> dict[str, list[str]]:
     activity is saved with a unit nobody would be assigned for. Raises PlanError on values the service refuses.
     """
     values = activity_values(spec, plan.year)
-    infos = plan_unit_infos(getattr(plan, "issuer_unit_id", None))
+    infos = plan_unit_infos(getattr(plan, "issuer_unit_id", None), getattr(plan, "year", None))
     found: dict[str, list[str]] = {}
     for cell, other in (("lead", "coordinating_text"), ("coordinating", "lead_text")):
         _rows, warnings = desired_assignments({**values, other: ""}, plan.year, infos)
