@@ -7,7 +7,8 @@ from flask import Flask, render_template
 from . import config as config_module
 
 TEMPLATE_FOLDER = Path(__file__).resolve().parent.parent / "templates"
-BLUEPRINTS = ("auth", "main", "plans", "assignments", "admin", "account", "notifications", "plan_import", "indicators")
+BLUEPRINTS = ("auth", "main", "plans", "assignments", "admin", "account", "notifications", "plan_import", "indicators",
+              "reports")
 
 
 def create_app(config: dict | None = None) -> Flask:

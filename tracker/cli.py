@@ -77,3 +77,6 @@ def init_app(app: Flask) -> None:
     from tracker import cli_indicators
 
     cli_indicators.init_app(app)
+    from tracker.cli_reports import report_cli
+
+    app.cli.add_command(report_cli)

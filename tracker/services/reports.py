@@ -476,6 +476,39 @@ def _plans(settings: YearSettings) -> list[Plan]:
     return plans
 
 
+def _unit_scope(unit_code: str | None) -> tuple[Unit | None, set[int] | None]:
+    """The unit of a unit report and the ids of it and the units below it (None, None for the province)."""
+    if not unit_code:
+        return None, None
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise ReportError(f"Đơn vị: không có đơn vị mã «{unit_code}»")
+    return unit, descendant_ids(unit.id, db.session.execute(select(Unit.id, Unit.parent_id)).all())
+
+
+def validate_year(settings: YearSettings) -> None:
+    """Cheap checks before a report is queued (the job checks again): ReportError on settings giving no data."""
+    if not 2000 <= settings.year <= 2100:
+        raise ReportError(f"Năm: {settings.year} không hợp lệ (từ 2000 đến 2100)")
+    plans = _plans(settings)
+    plan_ids = [plan.id for plan in plans]
+    unit, unit_ids = _unit_scope(settings.unit_code)
+    with_activities = set(db.session.scalars(select(Activity.plan_id).where(Activity.plan_id.in_(plan_ids))
+                                             .group_by(Activity.plan_id)))
+    empty = [plan.code for plan in plans if plan.id not in with_activities]
+    if empty:
+        raise ReportError(f"Kế hoạch «{', '.join(empty)}» chưa có hoạt động nào; không có số liệu để lập báo cáo")
+    query = select(func.count(Assignment.id)).where(Assignment.plan_id.in_(plan_ids))
+    if unit_ids is not None:
+        query = query.where(Assignment.unit_id.in_(unit_ids))
+    if not db.session.scalar(query):
+        whom = f" của đơn vị {unit.name}" if unit else ""
+        raise ReportError(f"Năm {settings.year}: các kế hoạch đã chọn chưa có phân công nào{whom}; "
+                          "không có số liệu để lập báo cáo")
+    if settings.framework:
+        _framework(settings.framework, settings.period or str(settings.year))
+
+
 def _label(group_number: str, number: str) -> str:
     return f"{group_number}.{number}"
 
@@ -518,13 +551,7 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
     as_of = settings.as_of or today
     plans = _plans(settings)
     plan_ids = [plan.id for plan in plans]
-    unit: Unit | None = None
-    unit_ids: set[int] | None = None
-    if settings.unit_code:
-        unit = db.session.scalar(select(Unit).where(Unit.code == settings.unit_code))
-        if unit is None:
-            raise ReportError(f"Đơn vị: không có đơn vị mã «{settings.unit_code}»")
-        unit_ids = descendant_ids(unit.id, db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    unit, unit_ids = _unit_scope(settings.unit_code)
 
     # the tree of the chosen plans, in print order (one query)
     tree = db.session.execute(
@@ -581,7 +608,12 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
 
     period = settings.period or str(settings.year)
     provider = provider if provider is not None else (default_score_provider() if use_default_provider else None)
-    scores = score_section(settings.framework, period, provider, unit.id if unit else None)
+    try:
+        scores = score_section(settings.framework, period, provider, unit.id if unit else None)
+    except ReportError:
+        if settings.framework:  # a framework the user named must exist
+            raise
+        scores = None  # no 766 framework covers that year: part II says there are no results
     score_note = "" if scores else (f"Chưa có kết quả Bộ chỉ số 766 {period_text(period)} trong hệ thống; "
                                     "phần chỉ số chưa được tổng hợp.")
     province_name, place = _province()

@@ -1,0 +1,84 @@
+"""The report job: build a queued ReportVersion's document and write its files, all or nothing.
+
+Every format is rendered to a hidden temporary file first; only when all are written are they renamed to their
+final names (an atomic rename on the same file system) and recorded. Any error removes what was written, marks
+the version failed with a Vietnamese reason, and leaves no half file behind. Progress goes to job.meta
+("progress" 0–100, "stage") for the page's progress bar.
+"""
+import logging
+import os
+from pathlib import Path
+
+from flask import current_app
+from rq import get_current_job
+
+from jobs import app_context
+from models import Report, ReportVersion, db, utcnow
+from tracker.reports.document import to_json
+from tracker.reports.fonts import FontMissingError
+from tracker.reports.generate import build_document, render, temp_write
+from tracker.services import plans as plans_service
+from tracker.services import reports as service
+
+log = logging.getLogger(__name__)
+#: errors that are the settings' or the machine's, explained to the user; anything else is also re-raised for RQ
+EXPLAINED_ERRORS = (service.ReportError, FontMissingError)
+
+
+def _progress(percent: int, stage: str) -> None:
+    job = get_current_job()
+    if job is not None:
+        job.meta.update({"progress": percent, "stage": stage})
+        job.save_meta()
+
+
+def generate_report(version_id: int) -> str:
+    """Generate the files of a queued version; returns its final state ("done" or "failed")."""
+    with app_context():
+        return _generate(version_id)
+
+
+def _generate(version_id: int) -> str:
+    version = db.session.get(ReportVersion, version_id)
+    if version is None or version.state not in ("queued", "running"):
+        return version.state if version else "missing"
+    report = db.session.get(Report, version.report_id)
+    version.state, version.started_at, version.error = "running", utcnow(), ""
+    db.session.commit()
+    _progress(5, "Đang tổng hợp số liệu")
+    folder = service.storage_dir(current_app.config["REPORT_FOLDER"], report.id, version.number)
+    temporary: list[Path] = []
+    finished: list[Path] = []
+    try:
+        document = build_document(report.kind, version.settings, version.narrative, plans_service.today())
+        rendered = []
+        for index, fmt in enumerate(version.formats):
+            _progress(20 + 70 * index // max(len(version.formats), 1), f"Đang tạo tệp {fmt.upper()}")
+            data = render(document, fmt)
+            temporary.append(temp_write(folder, data))
+            rendered.append((fmt, temporary[-1], data))
+        _progress(95, "Đang lưu tệp")
+        for fmt, temp, data in rendered:
+            target = folder / service.file_name(report, version, fmt)
+            os.replace(temp, target)
+            finished.append(target)
+            service.record_file(version, fmt, target, data)
+        version.content = to_json(document)
+        version.state, version.finished_at = "done", utcnow()
+        db.session.commit()
+        _progress(100, "Hoàn thành")
+        return "done"
+    except Exception as error:
+        db.session.rollback()
+        for path in temporary + finished:
+            path.unlink(missing_ok=True)
+        message = str(error) if isinstance(error, EXPLAINED_ERRORS) else (
+            f"Lỗi khi tạo báo cáo ({type(error).__name__}): {str(error)[:400]}")
+        version = db.session.get(ReportVersion, version_id)
+        version.state, version.error, version.finished_at, version.content = "failed", message, utcnow(), None
+        db.session.commit()
+        _progress(100, "Lỗi")
+        if not isinstance(error, EXPLAINED_ERRORS):
+            log.exception("Tạo báo cáo %s (phiên bản %s) thất bại", report.id, version.number)
+            raise
+        return "failed"
