@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -58,7 +59,8 @@ def mapping_form(columns: list[tuple[int, str, str]], choices: list[tuple[str, s
 
     for index, header, current in columns:
         label = header or _l("Cột %(n)s", n=index + 1)
-        setattr(MappingForm, f"col_{index}", SelectField(label, choices=choices, default=current))
+        setattr(MappingForm, f"col_{index}", SelectField(label, choices=[SelectChoice(v, t) for v, t in choices],
+                                                         default=current))
     return MappingForm(formdata=formdata)
 
 
@@ -70,7 +72,7 @@ class MultiCheckboxField(SelectMultipleField):
 
     def pre_validate(self, form) -> None:
         """Refuse values that are not among the choices, naming the field."""
-        values = {value for value, _label in self.choices}
+        values = {choice.value if isinstance(choice, SelectChoice) else choice[0] for choice in self.choices}
         for item in self.data or []:
             if item not in values:
                 raise ValidationError(_l("%(field)s: lựa chọn không hợp lệ", field=self.label.text))

@@ -115,7 +115,7 @@ def load_links_file(path: str | Path, user=None) -> LinkFileResult:
     nodes = {f"{framework_code}:{code}": node_id for node_id, code, framework_code in db.session.execute(
         select(FrameworkNode.id, FrameworkNode.code, Framework.code)
         .join(Framework, Framework.id == FrameworkNode.framework_id).where(FrameworkNode.is_total.is_(False)))}
-    existing = set(db.session.execute(select(ActivityIndicator.activity_id, ActivityIndicator.node_id)).tuples())
+    existing = set(db.session.execute(select(ActivityIndicator.activity_id, ActivityIndicator.node_id)))
     created, problems = 0, []
     for item in data.get("links") or []:
         label = str(item.get("activity", ""))

@@ -111,12 +111,32 @@ def _messages(issues: list[Issue], level: str) -> list[Message]:
     return [Message(issue.row_number, level, issue.message) for issue in issues]
 
 
+def _explain_shared_names(parsed: ParseResult, matcher: scores.UnitMatcher) -> list[Message]:
+    """Errors of the parser, with "unknown unit" replaced by a clearer message when the name is shared."""
+    shared = {}
+    for row in parsed.rows:
+        key = matcher.key(row.unit_text)
+        if row.unit_code is None and key in matcher.ambiguous:
+            shared[row.row_number] = (row.unit_text, matcher.ambiguous[key])
+    messages = []
+    for issue in parsed.errors:
+        if issue.row_number in shared and "không tìm thấy đơn vị" in issue.message:
+            text, refs = shared[issue.row_number]
+            owners = ", ".join(f"{ref.name} ({ref.code})" for ref in refs[:4])
+            messages.append(Message(issue.row_number, "error", f"Dòng {issue.row_number}: tên đơn vị '{text}' có ở "
+                                    f"nhiều nơi ({owners}); hãy chọn tỉnh ở mục «Khớp tên đơn vị trong» "
+                                    "(dòng lệnh: --scope)"))
+        else:
+            messages.append(Message(issue.row_number, "error", issue.message))
+    return messages
+
+
 def check_table(grid: list[list[str]], framework, period, mapping: ColumnMapping,
                 matcher: scores.UnitMatcher) -> TableCheck:
     """Parse the grid with the mapping and classify every finding (see the module docstring)."""
     pure = domain_framework(framework)
     parsed = parse_rows(grid, mapping, pure, matcher.known_units())
-    check = TableCheck(grid, mapping, parsed, errors=_messages(parsed.errors, "error"))
+    check = TableCheck(grid, mapping, parsed, errors=_explain_shared_names(parsed, matcher))
     for issue in parsed.warnings:
         blocking = any(marker in issue.message for marker in _BLOCKING_MARKERS)
         (check.errors if blocking else check.warnings).append(Message(issue.row_number, "error" if blocking
@@ -135,7 +155,7 @@ def check_table(grid: list[list[str]], framework, period, mapping: ColumnMapping
 def score_rows(check: TableCheck, framework, matcher: scores.UnitMatcher) -> list[dict]:
     """Score values to save from a clean check: node points per unit, and the printed total, band and rank."""
     nodes = dict(db.session.execute(select(FrameworkNode.code, FrameworkNode.id).where(
-        FrameworkNode.framework_id == framework.id)).tuples().all())
+        FrameworkNode.framework_id == framework.id)).all())
     by_code = {ref.code: ref for ref in matcher.refs}
     rows = []
     for parsed in check.parsed.rows:

@@ -110,7 +110,8 @@ class UnitMatcher:
 
     def __init__(self, rows: Iterable[tuple[int, str, str, list | None, str]]):
         self.by_key: dict[str, UnitRef] = {}
-        self.ambiguous: set[str] = set()
+        #: spellings shared by several units → those units
+        self.ambiguous: dict[str, list[UnitRef]] = {}
         self.refs: list[UnitRef] = []
         for unit_id, code, name, aliases, kind_code in rows:
             ref = UnitRef(unit_id, code, name, kind_code)
@@ -119,7 +120,9 @@ class UnitMatcher:
                 key = self.key(spelling)
                 other = self.by_key.setdefault(key, ref)
                 if other.id != ref.id:
-                    self.ambiguous.add(key)
+                    shared = self.ambiguous.setdefault(key, [other])
+                    if ref not in shared:
+                        shared.append(ref)
         for key in self.ambiguous:
             del self.by_key[key]
 
@@ -157,7 +160,7 @@ class UnitMatcher:
 
 def root_ids_of(unit_ids: Iterable[int]) -> set[int]:
     """The top-level ancestors (provinces) of the given units."""
-    parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).all())
     roots = set()
     for unit_id in unit_ids:
         seen = set()

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
 
 from forms.indicator import (
     BulkLinksForm,
@@ -141,7 +142,7 @@ def _scored_frameworks() -> list[Framework]:
 
 
 def _kinds() -> dict[str, str]:
-    return dict(db.session.execute(select(UnitKind.code, UnitKind.name).order_by(UnitKind.sort_order)).tuples().all())
+    return dict(db.session.execute(select(UnitKind.code, UnitKind.name).order_by(UnitKind.sort_order)).all())
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -347,7 +348,7 @@ def scorecard(unit_id: int):
         before_by_code = {codes[node_id]: value for node_id, value in before.items() if node_id in codes}
     details = dict(db.session.execute(
         select(Score.node_id, Score).where(Score.unit_id == unit.id, Score.period_id == period.id,
-                                           Score.framework_id == framework.id)).tuples().all())
+                                           Score.framework_id == framework.id)).all())
     rows = []
     for node in data.nodes:
         value = data.value(unit.id, node)
@@ -448,10 +449,10 @@ def report(unit_id: int):
 # ------------------------------------------------------------------------------------------------ imports
 
 
-def _scope_choices() -> list[tuple[str, str]]:
+def _scope_choices() -> list[SelectChoice]:
     roots = db.session.execute(select(Unit.id, Unit.name).where(Unit.parent_id.is_(None))
                                .order_by(Unit.sort_order, Unit.id)).all()
-    return [("", _("Tất cả đơn vị"))] + [(str(unit_id), name) for unit_id, name in roots]
+    return [SelectChoice("", _("Tất cả đơn vị"))] + [SelectChoice(str(unit_id), name) for unit_id, name in roots]
 
 
 def _own_root() -> int | None:
@@ -463,7 +464,7 @@ def _own_root() -> int | None:
 @require("manage_indicators")
 def start_import():
     form = ImportUploadForm()
-    form.framework.choices = [(f.code, f"{f.code} · {f.name}") for f in db.session.scalars(
+    form.framework.choices = [SelectChoice(f.code, f"{f.code} · {f.name}") for f in db.session.scalars(
         select(Framework).order_by(Framework.kind, Framework.code))]
     form.scope.choices = _scope_choices()
     if request.method == "GET":
@@ -590,7 +591,7 @@ def activity_links(activity_id: int):
     nodes = list(db.session.scalars(select(FrameworkNode).where(FrameworkNode.is_total.is_(False))
                                     .order_by(FrameworkNode.framework_id, FrameworkNode.position)))
     form = LinksForm()
-    form.nodes.choices = [(n.id, f"{n.code} · {n.name}") for n in nodes]
+    form.nodes.choices = [SelectChoice(n.id, f"{n.code} · {n.name}") for n in nodes]
     current = {link.node_id for link in indicator_links.links_of(activity.id)}
     if request.method == "GET":
         form.nodes.data = sorted(current)
@@ -632,7 +633,7 @@ def bulk_links():
         page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=LINKS_PER_PAGE,
                            error_out=False)
         scope_ids = {a.id for a in page.items}
-        form.activities.choices = [(a.id, a.number) for a in page.items]
+        form.activities.choices = [SelectChoice(a.id, a.number) for a in page.items]
         linked = set(db.session.scalars(select(ActivityIndicator.activity_id).where(
             ActivityIndicator.node_id == node.id, ActivityIndicator.activity_id.in_(scope_ids))))
         if request.method == "GET":
