@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.domain.formatting import parse_vn_date
 from tracker.domain.textnorm import clean
@@ -49,7 +49,7 @@ class PreviewForm(FlaskForm):
         DataRequired(_l("Hãy nhập mã kế hoạch")), Length(max=60, message=_l("Mã kế hoạch tối đa 60 ký tự"))])
     title = TextAreaField(_l("Tên kế hoạch"), filters=[_clean], validators=[
         DataRequired(_l("Hãy nhập tên kế hoạch")), Length(max=500, message=_l("Tên kế hoạch tối đa 500 ký tự"))])
-    year = YearField(_l("Năm kế hoạch"), validators=[DataRequired(_l("Hãy nhập năm kế hoạch")), _YEAR_RANGE])
+    year = YearField(_l("Năm kế hoạch"), validators=[InputRequired(_l("Hãy nhập năm kế hoạch")), _YEAR_RANGE])
     issuer = StringField(_l("Cơ quan ban hành"), filters=[_clean], validators=[Optional(), Length(max=255)])
     doc_type = StringField(_l("Loại văn bản"), filters=[_clean], validators=[Optional(), Length(max=60)])
     doc_number = StringField(_l("Số văn bản"), filters=[_clean], validators=[Optional(), Length(max=60)])
@@ -79,6 +79,6 @@ class ConfirmForm(FlaskForm):
 class CloneForm(FlaskForm):
     code = StringField(_l("Mã kế hoạch mới"), filters=[_clean], validators=[
         DataRequired(_l("Hãy nhập mã kế hoạch mới")), Length(max=60, message=_l("Mã kế hoạch tối đa 60 ký tự"))])
-    year = YearField(_l("Năm của kế hoạch mới"), validators=[DataRequired(_l("Hãy nhập năm")), _YEAR_RANGE])
+    year = YearField(_l("Năm của kế hoạch mới"), validators=[InputRequired(_l("Hãy nhập năm")), _YEAR_RANGE])
     title = TextAreaField(_l("Tên kế hoạch mới (để trống: thay năm trong tên cũ)"), filters=[_clean],
                           validators=[Optional(), Length(max=500, message=_l("Tên kế hoạch tối đa 500 ký tự"))])
