@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import Assignment, Attachment, ExtensionRequest, ProgressUpdate, db, utcnow
 from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment
-from tracker.services import audit
+from tracker.services import audit, notifications
 
 
 class WorkflowError(ValueError):
@@ -212,6 +212,7 @@ def review(user, assignment: Assignment, *, confirm: bool, reason: str, expected
                 summary=("Xác nhận hoàn thành" if confirm else "Trả lại") + f" ({assignment.unit.name})")
     update = _history(assignment, user, action, before, percent=assignment.percent, note=reason)
     _flush()
+    notifications.notify_review(update)
     return update
 
 
@@ -257,4 +258,5 @@ def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: st
     _history(assignment, user, "extension_approved" if approve else "extension_refused", assignment.state,
              note=note)
     _flush()
+    notifications.notify_extension_decided(request)
     return request
