@@ -182,7 +182,7 @@ def _activities_appendix_table(data: YearReportData) -> Table:
 def _units_appendix_table(data: YearReportData) -> Table:
     rows = [[index, unit.name] + _execution_cells(unit.rollup) for index, unit in enumerate(data.units, start=1)]
     rows.append(["", "Tổng cộng"] + _execution_cells(data.totals))
-    columns = _execution_columns([Column("STT", 9), Column("Tên cơ quan, đơn vị", 56)])
+    columns = _execution_columns([Column("STT", 9, "int"), Column("Tên cơ quan, đơn vị", 56)])
     return Table("PL02", "Kết quả thực hiện theo cơ quan, đơn vị (xếp theo tỷ lệ hoàn thành đúng hạn)", columns, rows,
                  numbering=_numbering(len(columns)), bold_rows=[len(rows) - 1], note=ABBREVIATIONS)
 
@@ -190,7 +190,7 @@ def _units_appendix_table(data: YearReportData) -> Table:
 def _issues_appendix_table(data: YearReportData) -> Table:
     rows = [[index, issue.name, len(issue.overdue), ", ".join(issue.overdue), len(issue.late), ", ".join(issue.late)]
             for index, issue in enumerate(data.issues, start=1)]
-    columns = [Column("STT", 9), Column("Tên cơ quan, đơn vị", 44), Column("Số hoạt động quá hạn", 16, "int"),
+    columns = [Column("STT", 9, "int"), Column("Tên cơ quan, đơn vị", 44), Column("Số hoạt động quá hạn", 16, "int"),
                Column("Các hoạt động quá hạn chưa hoàn thành", 40),
                Column("Số hoạt động hoàn thành quá hạn", 16, "int"),
                Column("Các hoạt động hoàn thành quá hạn", 40)]
