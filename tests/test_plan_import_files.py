@@ -411,3 +411,28 @@ def test_cli_dry_run_and_import(runner, units, tmp_path):
     bad.write_bytes(b"%PDF")
     result = runner.invoke(args=["import", "plan", str(bad)])
     assert result.exit_code != 0 and "không phải tệp Word" in result.output
+
+
+def test_word_plan_written_as_a_numbered_list(db, units, tmp_path):
+    document = Document()
+    for line in ("KẾ HOẠCH KIỂM SOÁT TTHC NĂM 2024",
+                 "(Kèm theo Quyết định số 12/QĐ-UBND ngày 05/01/2024 của UBND tỉnh Hà Giang)",
+                 "I. Nhóm nhiệm vụ: Hoàn thiện thể chế (1 nhiệm vụ, 2 hoạt động)",
+                 "1. Rà soát quy định",
+                 "1.1. Rà soát các quy định về TTHC. Hoàn thành trước ngày 30/9/2024.",
+                 "1.2. Công bố danh mục TTHC (Quý II/2024). Chủ trì: Sở Tư pháp; Phối hợp: Văn phòng UBND tỉnh"):
+        document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    imp = plan_import.create_preview(None, "ke-hoach.docx", out.getvalue(), upload_root=tmp_path, max_bytes=MAX)
+    assert imp.layout == "list" and imp.data["code"] == "KH-2024-12-QD-UBND"
+    [first, second] = imp.data["groups"][0]["tasks"][0]["activities"]
+    assert (first["content"], first["deadline"]) == ("Rà soát các quy định về TTHC", "Hoàn thành trước ngày 30/9/2024")
+    assert (second["lead"], second["coordinating"], second["deadline"]) == (
+        "Sở Tư pháp", "Văn phòng UBND tỉnh", "Quý II/2024")
+    assert any("hoạt động I.1.1: chưa có đơn vị chủ trì" in w["message"] for w in imp.warnings)
+    assert plan_import.apply_corrections(None, imp, {}, {"a:0:0:0:lead": "Sở Nội vụ"}) == 1
+    plan, report = plan_import.commit_import(None, imp)
+    assert report.activities == 2 and plan.doc_date == date(2024, 1, 5)
+    due = sorted(db.session.scalars(select(Activity.due_date).where(Activity.plan_id == plan.id)))
+    assert due == [date(2024, 6, 30), date(2024, 9, 30)]
