@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from models import Assignment, Notification, ReminderScan, User
 from tests.reminders_support import make_assignments
+from tests.test_reminders_mail import Mailbox, smtp_server  # noqa: F401  (fixture)
 from tracker.jobs_queue import QUEUE_NAME, enqueue
 from tracker.services import notifications, reminders
 from tracker.services.reminders import LOCAL_TZ
@@ -157,3 +158,20 @@ def test_worker_killed_mid_scan_then_restarted_loses_and_doubles_nothing(app, db
     counts = db.session.execute(select(Notification.user_id, func.count()).group_by(Notification.user_id)).all()
     assert sorted(counts) == sorted((u.id, 1) for u in users)
     assert db.session.scalar(select(ReminderScan.runs).where(ReminderScan.day == today)) == 2
+
+
+@pytest.mark.smtp
+def test_immediate_event_email_is_queued_after_commit_and_sent_once(app, db, make_user, real_redis, request):
+    officer = make_user("unit_officer", "HG-STP")
+    officer.digest, officer.email = False, "ngay@stp.gov.vn"
+    db.session.commit()
+    ids = make_assignments(db, officer.unit_id, [reminders.local_today() + timedelta(days=30)])
+    box = request.getfixturevalue("smtp_server")(Mailbox())
+    notifications.notify_assignments_created(db.session.get(Assignment, ids[0]).plan_id)
+    assert Queue(QUEUE_NAME, connection=real_redis).count == 0  # nothing leaves before the commit
+    db.session.commit()
+    assert Queue(QUEUE_NAME, connection=real_redis).count == 1
+    _run_queue(real_redis)
+    _run_queue(real_redis)
+    assert [rcpts for rcpts, _m in box.messages] == [["ngay@stp.gov.vn"]]
+    assert box.messages[0][1]["Subject"].startswith("Được giao 1 việc theo Kế hoạch")
