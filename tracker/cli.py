@@ -71,6 +71,9 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     for group in (seed_cli, users_cli, units_cli, import_cli):
         app.cli.add_command(group)
+    from tracker.cli_plan_import import import_plan
+
+    import_cli.add_command(import_plan)
     from tracker.cli_reminders import reminders_cli
 
     app.cli.add_command(reminders_cli)
