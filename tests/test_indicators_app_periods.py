@@ -1,0 +1,53 @@
+"""Period labels (pure): every spelling officials use reads to one canonical period, in order."""
+from datetime import date, datetime
+
+import pytest
+
+from tracker.domain.periods import PeriodError, parse_period, previous_period
+
+
+@pytest.mark.parametrize("text,label,kind,start,end", [
+    ("2024", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
+    ("Năm 2024", "2024", "year", date(2024, 1, 1), date(2024, 12, 31)),
+    ("Q2/2024", "Q2/2024", "quarter", date(2024, 4, 1), date(2024, 6, 30)),
+    ("Quý II/2024", "Q2/2024", "quarter", date(2024, 4, 1), date(2024, 6, 30)),
+    ("quý IV/2023", "Q4/2023", "quarter", date(2023, 10, 1), date(2023, 12, 31)),
+    ("2024-Q1", "Q1/2024", "quarter", date(2024, 1, 1), date(2024, 3, 31)),
+    ("Tháng 2/2024", "Tháng 02/2024", "month", date(2024, 2, 1), date(2024, 2, 29)),
+    ("T10/2025", "Tháng 10/2025", "month", date(2025, 10, 1), date(2025, 10, 31)),
+    ("10/2025", "Tháng 10/2025", "month", date(2025, 10, 1), date(2025, 10, 31)),
+    ("2025-10", "Tháng 10/2025", "month", date(2025, 10, 1), date(2025, 10, 31)),
+    ("11:00 08/07/2024", "11:00 08/07/2024", "snapshot", date(2024, 7, 8), date(2024, 7, 8)),
+    ("11h00 ngày 08/07/2024", "11:00 08/07/2024", "snapshot", date(2024, 7, 8), date(2024, 7, 8)),
+])
+def test_spellings_read_to_one_canonical_period(text, label, kind, start, end):
+    spec = parse_period(text)
+    assert (spec.label, spec.kind, spec.start, spec.end) == (label, kind, start, end)
+    assert parse_period(spec.label) == spec  # the canonical label reads back to itself
+
+
+def test_snapshot_keeps_the_moment():
+    assert parse_period("11:00 08/07/2024").at == datetime(2024, 7, 8, 11, 0)
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ("", "Chưa nhập kỳ đánh giá"),
+    ("Quý V/2024", "Không đọc được kỳ đánh giá 'Quý V/2024'"),
+    ("Tháng 13/2024", "Tháng 13 không hợp lệ"),
+    ("25:00 08/07/2024", "ngày giờ không hợp lệ"),
+    ("31/02/2024 10:00", "Không đọc được"),
+])
+def test_unreadable_labels_are_refused_in_vietnamese(text, fragment):
+    with pytest.raises(PeriodError, match=fragment):
+        parse_period(text)
+
+
+def test_previous_period_and_order():
+    assert previous_period(parse_period("Q1/2024")).label == "Q4/2023"
+    assert previous_period(parse_period("Q3/2024")).label == "Q2/2024"
+    assert previous_period(parse_period("2024")).label == "2023"
+    assert previous_period(parse_period("Tháng 01/2025")).label == "Tháng 12/2024"
+    assert previous_period(parse_period("11:00 08/07/2024")) is None
+    labels = ["2024", "Q2/2024", "Q1/2024", "Tháng 03/2024", "11:00 08/07/2024"]
+    ordered = sorted((parse_period(label) for label in labels), key=lambda spec: spec.sort_key)
+    assert [spec.label for spec in ordered] == ["Q1/2024", "2024", "Tháng 03/2024", "Q2/2024", "11:00 08/07/2024"]
