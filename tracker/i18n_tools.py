@@ -223,7 +223,7 @@ GETTEXT_NAMES = frozenset({"_", "_l", "gettext", "lazy_gettext", "ngettext", "la
 #: text that must stay Vietnamese in every language (the language switch names itself)
 KEEP_UNTRANSLATED = frozenset({"Tiếng Việt"})
 #: where user-facing text is written (services and domain modules hand labels over to these)
-BARE_SCAN_GLOBS = ("templates/**/*.html", "tracker/views/*.py", "forms/*.py")
+BARE_SCAN_GLOBS = ("templates/**/*.html", "templates/**/*.txt", "tracker/views/*.py", "forms/*.py")
 
 
 @dataclass(frozen=True)
@@ -262,7 +262,7 @@ def find_bare_template_text(source: str, path: str = "<template>") -> list[BareT
         elif kind == "string" and _is_bare(value):
             after_gettext = len(recent) == 2 and recent[0][0] == "name" and recent[0][1] in GETTEXT_NAMES
             if not (after_gettext and recent[1] == ("operator", "(")):
-                found.append(BareText(path, line, value))
+                found.append(BareText(path, line, value[1:-1]))  # lex() keeps the quotes
         recent = [*recent[-1:], (kind, value)]
     return found
 
