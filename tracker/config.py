@@ -42,6 +42,8 @@ def from_environment() -> dict:
         "MAX_UPLOAD_MB": int(os.environ.get("MAX_UPLOAD_MB", "20")),
         # Werkzeug refuses anything larger before the view runs (413).
         "MAX_CONTENT_LENGTH": (int(os.environ.get("MAX_UPLOAD_MB", "20")) + 1) * 1024 * 1024,
+        #: largest plan file (Word/Excel) the importer reads
+        "PLAN_IMPORT_MAX_MB": int(os.environ.get("PLAN_IMPORT_MAX_MB", "20")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

@@ -57,8 +57,13 @@ def activity_search_text(*parts: str) -> str:
     return " | ".join(fold(p) for p in parts if p)
 
 
-def desired_assignments(activity_values: dict, year: int, infos) -> tuple[list[dict], list[str]]:
-    """Assignment rows (unit, role, period, due) an activity implies, and warnings for unknown units."""
+def desired_assignments(activity_values: dict, year: int, infos, cache: dict | None = None
+                        ) -> tuple[list[dict], list[str]]:
+    """Assignment rows (unit, role, period, due) an activity implies, and warnings for unknown units.
+
+    `cache` maps a cell text to its resolution, so a plan load resolves each distinct text once.
+    """
+    cache = {} if cache is None else cache
     warnings: list[str] = []
     number = activity_values.get("number", "")
     deadline = parse_deadline(activity_values["deadline_text"], year)
@@ -69,7 +74,9 @@ def desired_assignments(activity_values: dict, year: int, infos) -> tuple[list[d
                        ("coordinating", activity_values.get("coordinating_text", ""))):
         if not text:
             continue
-        resolution = resolve_assignees(parse_assignees(text), infos)
+        if text not in cache:
+            cache[text] = resolve_assignees(parse_assignees(text), infos)
+        resolution = cache[text]
         warnings += [f"Hoạt động {number}: {w}" for w in resolution.warnings]
         for name, suggestions in resolution.unknown:
             hint = f" (gợi ý: {', '.join(suggestions)})" if suggestions else ""
@@ -149,6 +156,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
             raise PlanError(f"Không có đơn vị ban hành mã «{data['issuer_unit']}»")
     plan.issuer_unit_id = issuer_unit_id
     infos = plan_unit_infos(issuer_unit_id, year)
+    resolutions: dict = {}
     assignment_rows: list[dict] = []
     for g_pos, g_spec in enumerate(data.get("groups", [])):
         g_declared = g_spec.get("declared") or {}
@@ -173,7 +181,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
                 db.session.flush()
                 report.activities += 1
                 present += 1
-                rows, warnings = desired_assignments(values, year, infos)
+                rows, warnings = desired_assignments(values, year, infos, resolutions)
                 report.warnings += warnings
                 assignment_rows += [dict(r, activity_id=activity.id, plan_id=plan.id) for r in rows]
         if group.declared_activities is not None and present != group.declared_activities:
