@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from tracker.domain.formatting import parse_vn_date
@@ -60,6 +60,21 @@ def _period(form, field) -> None:
             raise ValidationError(str(error)) from None
 
 
+def _year_range(form, field) -> None:
+    if field.data is not None and not 2000 <= field.data <= 2100:
+        raise ValidationError(_l("Năm phải từ 2000 đến 2100"))
+
+
+def _known_choice(form, field) -> None:
+    """A select's value must be one offered (the message is Vietnamese and names the field)."""
+    offered = {str(value) for value, _label in field.choices}
+    values = field.data if isinstance(field.data, list) else [field.data]
+    unknown = [str(value) for value in values if (value or "") not in offered]
+    if unknown:
+        raise ValidationError(_l("%(field)s: «%(value)s» không có trong danh sách được chọn",
+                                 field=field.label.text, value=", ".join(unknown)))
+
+
 FORMAT_CHOICES = [("pdf", "PDF"), ("docx", "Word (.docx)"), ("xlsx", "Excel (.xlsx)")]
 
 
@@ -67,7 +82,8 @@ class _DocumentFields(FlaskForm):
     """What the office fills in on every document: number, date, summary, recipients and signer."""
 
     formats = ChecklistField(_l("Định dạng tệp"), choices=FORMAT_CHOICES, default=["pdf", "docx", "xlsx"],
-                             validators=[DataRequired(_l("Chọn ít nhất một định dạng tệp"))])
+                             validate_choice=False,
+                             validators=[DataRequired(_l("Chọn ít nhất một định dạng tệp")), _known_choice])
     number = StringField(_l("Số, ký hiệu"), filters=[_clean], validators=[Optional(), Length(max=60)])
     doc_date = StringField(_l("Ngày ban hành (dd/mm/yyyy)"), filters=[_clean], validators=[Optional(), _vn_date])
     title = StringField(_l("Trích yếu"), filters=[_clean], validators=[Optional(), Length(max=300)])
@@ -87,12 +103,13 @@ def _narrative(label):
 class YearReportForm(_DocumentFields):
     """Settings and texts of a year-end report (plan choices and units are filled in by the view)."""
 
-    year = YearField(_l("Năm báo cáo"), validators=[DataRequired(_l("Hãy nhập năm báo cáo")),
-                                                     NumberRange(2000, 2100, _l("Năm phải từ 2000 đến 2100"))])
+    year = YearField(_l("Năm báo cáo"), validators=[InputRequired(_l("Hãy nhập năm báo cáo")), _year_range])
     plans = SelectMultipleField(_l("Kế hoạch, văn bản chỉ đạo (để trống: mọi kế hoạch của năm)"), choices=[],
-                                validate_choice=True)
-    unit = SelectField(_l("Đơn vị (để trống: toàn tỉnh)"), choices=[])
-    framework = SelectField(_l("Bộ chỉ số cho phần II"), choices=[])
+                                validate_choice=False, validators=[_known_choice])
+    unit = SelectField(_l("Đơn vị (để trống: toàn tỉnh)"), choices=[], validate_choice=False,
+                       validators=[_known_choice])
+    framework = SelectField(_l("Bộ chỉ số cho phần II"), choices=[], validate_choice=False,
+                            validators=[_known_choice])
     period = StringField(_l("Kỳ kết quả chỉ số (để trống: năm báo cáo)"), filters=[_clean],
                          validators=[Optional(), _period])
     as_of = StringField(_l("Tính số liệu đến ngày (dd/mm/yyyy, để trống: hôm nay)"), filters=[_clean],
@@ -109,7 +126,8 @@ class YearReportForm(_DocumentFields):
 class NoticeForm(_DocumentFields):
     """Settings and texts of a results notice."""
 
-    framework = SelectField(_l("Bộ chỉ số"), choices=[], validators=[DataRequired(_l("Hãy chọn bộ chỉ số"))])
+    framework = SelectField(_l("Bộ chỉ số"), choices=[], validate_choice=False,
+                            validators=[DataRequired(_l("Hãy chọn bộ chỉ số")), _known_choice])
     period = StringField(_l("Kỳ đánh giá (ví dụ Q2/2024)"), filters=[_clean],
                          validators=[DataRequired(_l("Hãy nhập kỳ đánh giá")), _period])
     addressees = TextAreaField(_l("Kính gửi (mỗi dòng một nơi)"), filters=[_strip],

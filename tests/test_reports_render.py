@@ -11,8 +11,18 @@ from pypdf import PdfReader
 
 from tracker.reports import pdf as pdf_module
 from tracker.reports.build import band_lines, long_date, place_date
-from tracker.reports.document import (Appendix, Block, Chart, Column, Document, Header, Signature, Table, from_json,
-                                      to_json)
+from tracker.reports.document import (
+    Appendix,
+    Block,
+    Chart,
+    Column,
+    Document,
+    Header,
+    Signature,
+    Table,
+    from_json,
+    to_json,
+)
 from tracker.reports.docx import render_docx
 from tracker.reports.fonts import FontMissingError, find_fonts
 from tracker.reports.xlsx import render_xlsx

@@ -405,7 +405,9 @@ def build_year_document(data: YearReportData, narrative: dict | None = None) -> 
                          else f"Tổng kết thực hiện các kế hoạch, văn bản chỉ đạo năm {year}")
         subject = "Ủy ban nhân dân tỉnh"
     today_year = data.as_of.year
-    header = Header(parent_body=parent, issuer=issuer, number=f"Số: {_text(narrative, 'number') or '…/BC-UBND'}",
+    # a department signs with its own symbol: HG-STP → …/BC-STP
+    symbol = f"…/BC-{data.unit[0].split('-')[-1]}" if data.unit else "…/BC-UBND"
+    header = Header(parent_body=parent, issuer=issuer, number=f"Số: {_text(narrative, 'number') or symbol}",
                     place_date=place_date(data.place, _text(narrative, "doc_date"), today_year), doc_type="BÁO CÁO",
                     title=_text(narrative, "title") or default_title)
     body: list[Block] = []

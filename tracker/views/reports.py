@@ -100,7 +100,8 @@ def _year_form(report: Report | None = None) -> YearReportForm:
     else:
         own = current_user.unit
         form.unit.choices = [(own.code, own.name)]
-        form.unit.data = own.code
+        if request.method == "GET":
+            form.unit.data = own.code
     form.framework.choices = _framework_choices(_("Tự chọn theo năm (Bộ chỉ số 766)"))
     return form
 
