@@ -46,6 +46,9 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
     ("GET", "/reports/{unit_report}/edit", {
         "anonymous": "login", "admin": 200, "office": 200, "leader": 403, "unit_officer": 200, "unit_head": 200,
         "unit_officer:other": 403, "unit_head:other": 403}),
+    ("POST", "/reports/{unit_report}/edit", {
+        "anonymous": "login", "admin": 200, "office": 200, "leader": 403, "unit_officer": 200, "unit_head": 200,
+        "unit_officer:other": 403, "unit_head:other": 403}),
     ("POST", "/reports/{province_report}/regenerate", {
         "anonymous": "login", "admin": 302, "office": 302, "leader": 403, "unit_officer": 403, "unit_head": 403,
         "unit_officer:other": 403, "unit_head:other": 403}),
