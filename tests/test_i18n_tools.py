@@ -101,6 +101,26 @@ def test_bare_python_strings_skip_gettext_and_docstrings():
     assert [(item.line, item.text) for item in found] == [(7, "Chưa dịch")]
 
 
+def test_gettext_inside_an_f_string_is_reported_as_hidden_from_the_extractor():
+    source = (
+        "from flask_babel import gettext as _\n"
+        "label = f\"{name} ({_('đã kết thúc')})\"\n"
+        "title = _('Kế hoạch')\n"
+    )
+    found = i18n_tools.find_hidden_gettext_calls(source, "v.py")
+    assert [(item.line, item.text, item.reason) for item in found] == [
+        (2, "đã kết thúc", "gettext inside an f-string")]
+
+
+def test_python_sources_follow_babel_cfg(tmp_path):
+    config = tmp_path / "babel.cfg"
+    config.write_text("[python: forms/**.py]\n[jinja2: templates/**.html]\n", encoding="utf-8")
+    sources = i18n_tools._python_sources(config)
+    relative = {str(path.relative_to(i18n_tools.PROJECT_ROOT)) for path in sources}
+    assert "forms/auth.py" in relative
+    assert all(path.startswith("forms/") and path.endswith(".py") for path in relative)
+
+
 # ---- update ----
 
 def test_runtime_labels_are_added_to_an_extracted_template(tmp_path):
@@ -108,8 +128,11 @@ def test_runtime_labels_are_added_to_an_extracted_template(tmp_path):
     i18n_tools.write_catalog(template, _catalog({"Chờ xác nhận": ""}))
     added = i18n_tools._add_runtime_messages(template)
     catalog = i18n_tools.read_catalog(template)
-    assert added == len(STATUS_LABELS) - 1  # "Chờ xác nhận" was extracted already
-    assert all(label in catalog for label in STATUS_LABELS.values())
+    runtime = i18n_tools.runtime_messages()
+    assert set(STATUS_LABELS.values()) <= set(runtime)
+    assert added == len(runtime) - 1  # "Chờ xác nhận" was extracted already
+    assert all(label in catalog for label in runtime)
+    assert catalog.get("Bị trả lại").auto_comments == ["translated at runtime from STATUS_LABELS"]
 
 
 def test_update_merges_new_msgids_and_keeps_translations(tmp_path):

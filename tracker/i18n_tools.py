@@ -44,13 +44,26 @@ def mo_path(language: str, directory: Path = TRANSLATIONS_DIR) -> Path:
 
 
 def runtime_messages() -> dict[str, str]:
-    """Msgids the code translates from a variable (`_(label)`), which the extractor cannot see.
+    """Msgids the extractor cannot see; returns {msgid: where it is used}.
 
-    Returns {msgid: where it is defined}.
+    Those are labels translated from a variable (`_(label)`), and gettext calls written inside an
+    f-string (pybabel does not look into f-strings; `bare` reports them so they get rewritten).
     """
     from tracker.domain.status import STATUS_LABELS
 
-    return {label: "tracker/domain/status.py:STATUS_LABELS" for label in STATUS_LABELS.values()}
+    found = {label: "tracker/domain/status.py:STATUS_LABELS" for label in STATUS_LABELS.values()}
+    for file in _python_sources():
+        relative = str(file.relative_to(PROJECT_ROOT))
+        for item in find_hidden_gettext_calls(file.read_text(encoding="utf-8"), relative):
+            found.setdefault(item.text, f"{relative}:{item.line}")
+    return found
+
+
+def _python_sources(config: Path = BABEL_CFG) -> list[Path]:
+    """The Python files babel.cfg hands to the extractor."""
+    patterns = re.findall(r"^\[python:\s*(.+?)\s*\]", config.read_text(encoding="utf-8"), re.MULTILINE)
+    # babel's "tracker/**.py" is pathlib's "tracker/**/*.py"
+    return sorted({file for pattern in patterns for file in PROJECT_ROOT.glob(pattern.replace("**.", "**/*."))})
 
 
 def _run_pybabel(arguments: list[str]) -> None:
@@ -65,8 +78,11 @@ def _add_runtime_messages(template: Path) -> int:
     for msgid, origin in runtime_messages().items():
         if msgid in catalog:
             continue
-        path, _, name = origin.partition(":")
-        catalog.add(msgid, locations=[(path, None)], auto_comments=[f"translated at runtime from {name}"])
+        path, _, where = origin.partition(":")
+        if where.isdigit():
+            catalog.add(msgid, locations=[(path, int(where))], auto_comments=["gettext inside an f-string"])
+        else:
+            catalog.add(msgid, locations=[(path, None)], auto_comments=[f"translated at runtime from {where}"])
         added += 1
     if added:
         with template.open("wb") as handle:
@@ -233,6 +249,7 @@ class BareText:
     path: str
     line: int
     text: str
+    reason: str = "outside gettext"
 
 
 def _is_bare(text: str) -> bool:
@@ -273,8 +290,7 @@ def find_bare_python_strings(source: str, path: str = "<module>") -> list[BareTe
     wrapped: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args:
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
-            if name in GETTEXT_NAMES:
+            if _call_name(node) in GETTEXT_NAMES:
                 wrapped.update(id(arg) for arg in node.args if isinstance(arg, ast.Constant))
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
             first = node.body[0]
@@ -285,6 +301,23 @@ def find_bare_python_strings(source: str, path: str = "<module>") -> list[BareTe
             and _is_bare(node.value)]
 
 
+def find_hidden_gettext_calls(source: str, path: str = "<module>") -> list[BareText]:
+    """Gettext calls written inside f-strings: translated at runtime, but invisible to pybabel's extractor."""
+    found = []
+    for fstring in ast.walk(ast.parse(source)):
+        if not isinstance(fstring, ast.JoinedStr):
+            continue
+        for node in ast.walk(fstring):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str) and _call_name(node) in GETTEXT_NAMES:
+                found.append(BareText(path, node.lineno, node.args[0].value, "gettext inside an f-string"))
+    return found
+
+
+def _call_name(call: ast.Call) -> str | None:
+    return call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
+
+
 def find_bare_text(root: Path = PROJECT_ROOT, globs: Iterable[str] = BARE_SCAN_GLOBS) -> list[BareText]:
     """Vietnamese user-facing text outside gettext in the templates, views and forms under `root`."""
     found: list[BareText] = []
@@ -292,8 +325,11 @@ def find_bare_text(root: Path = PROJECT_ROOT, globs: Iterable[str] = BARE_SCAN_G
         for file in sorted(root.glob(pattern)):
             relative = str(file.relative_to(root))
             source = file.read_text(encoding="utf-8")
-            finder = find_bare_python_strings if file.suffix == ".py" else find_bare_template_text
-            found.extend(sorted(finder(source, relative), key=lambda item: item.line))
+            if file.suffix == ".py":
+                items = find_bare_python_strings(source, relative) + find_hidden_gettext_calls(source, relative)
+            else:
+                items = find_bare_template_text(source, relative)
+            found.extend(sorted(items, key=lambda item: item.line))
     return found
 
 
@@ -328,7 +364,7 @@ def _main(argv: list[str] | None = None) -> int:
     if arguments.command == "bare":
         bare = find_bare_text()
         for item in bare:
-            print(f"{item.path}:{item.line}: {item.text[:100]!r}")
+            print(f"{item.path}:{item.line}: {item.reason}: {item.text[:100]!r}")
         print(f"{len(bare)} Vietnamese strings outside gettext in {len({item.path for item in bare})} files")
         return 0
     translations = json.loads(arguments.file.read_text(encoding="utf-8"))
