@@ -52,6 +52,15 @@ def _choose(client, code: str, next_url: str = "/") -> None:
     assert response.status_code == 302
 
 
+def test_flask_babel_reads_the_project_catalog(app):
+    """The catalog lives in <project>/translations; Flask-Babel's default is relative to the package (tracker/)."""
+    with app.app_context():
+        directories = [str(path) for path in flask_babel.get_babel().translation_directories]
+    assert str(i18n_tools.TRANSLATIONS_DIR) in directories, (
+        f"Flask-Babel looks in {directories}: set BABEL_TRANSLATION_DIRECTORIES to "
+        f"{i18n_tools.TRANSLATIONS_DIR} in tracker/config.py")
+
+
 def test_login_page_is_vietnamese_by_default(client, db):
     page = _page(client.get("/login"))
     assert '<html lang="vi">' in page
