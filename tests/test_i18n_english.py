@@ -106,7 +106,7 @@ def test_dashboard_in_both_languages(client, login_as, plan_world):
     _choose(client, "en", "/dashboard")
     page = _page(client.get("/dashboard"))
     for label in ("Plan implementation overview", "Overdue", "Overdue (not done)", "Assignments", "By task group",
-                  "By unit", "Due within 7 days", ">Plan</a>", "Log out"):
+                  "By unit", "Due within 7 days", ">Plans</a>", "Log out"):
         assert label in page
     for label in ("Tổng quan thực hiện kế hoạch", "Quá hạn", "Phân công", "Theo đơn vị", "Đăng xuất"):
         assert label not in page

@@ -78,7 +78,7 @@ def _unit_choices(tree_rows, exclude: set[int] = frozenset(), none_label: str | 
     for unit, depth in tree_rows:
         if unit.id in exclude:
             continue
-        ended = "" if unit.is_active(today) else f" ({_('đã kết thúc')})"
+        ended = "" if unit.is_active(today) else " (" + _("đã kết thúc") + ")"
         choices.append((unit.id, f"{'— ' * depth}{unit.code} · {unit.name}{ended}"))
     return choices
 
