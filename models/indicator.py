@@ -1,4 +1,5 @@
 """Indicator frameworks (766 index, PAR Index) as versioned trees, periods, scores, imports and task links."""
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -119,6 +120,8 @@ class Period(db.Model):
     end: Mapped[date] = mapped_column(Date)
     #: the moment of a snapshot
     at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: random token replaced whenever a score of the period is written: computed results are cached under it
+    revision: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
 
     def __repr__(self) -> str:
         return f"<Period {self.label}>"

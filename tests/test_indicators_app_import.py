@@ -165,10 +165,12 @@ BAD_TABLES = {
     "total not the sum of its parts": (_with_change(0, 7, "95,2"), "Dòng 4: tổng điểm 95,2 khác tổng các nhóm 92,2"),
     "points above the node's max": (_with_change(1, 2, "19"), "Dòng 5: điểm 'Công khai, minh bạch' là 19"),
     "band contradicting the total": (_with_change(2, 8, "Tốt"), "Dòng 6: xếp loại 'Tốt' không khớp tổng điểm 90,4"),
-    "unknown unit, nearest suggested": (_with_change(0, 1, "So Tu phapp"),
-                                        "Dòng 4: không tìm thấy đơn vị 'So Tu phapp' trong danh mục. Có phải: Sở Tư pháp"),
+    "unknown unit, nearest suggested": (
+        _with_change(0, 1, "So Tu phapp"),
+        "Dòng 4: không tìm thấy đơn vị 'So Tu phapp' trong danh mục. Có phải: Sở Tư pháp"),
     "duplicate row": ([*department_rows(), department_rows()[4]], "Dòng 22: đơn vị 'Sở Khoa học và Công nghệ' bị lặp"),
-    "text in a number cell": (_with_change(3, 4, "mười sáu"), "Dòng 7: cột 'Số hoá hồ sơ': 'mười sáu' không phải là số"),
+    "text in a number cell": (_with_change(3, 4, "mười sáu"),
+                              "Dòng 7: cột 'Số hoá hồ sơ': 'mười sáu' không phải là số"),
 }
 
 
@@ -190,7 +192,8 @@ def test_bad_upload_form_names_the_field(world, office, client, db):
     response = upload(client, b"", units=world)
     assert response.status_code == 400
     response = upload(client, appendix_csv(department_rows()), period="Quý V/2024", units=world)
-    assert response.status_code == 400 and "Không đọc được kỳ đánh giá 'Quý V/2024'" in html_lib.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "Không đọc được kỳ đánh giá 'Quý V/2024'" in html_lib.unescape(response.get_data(as_text=True))
     response = upload(client, b"PK\x03\x04 not really", name="bang.docx", units=world)
     assert response.status_code == 400 and "chỉ nhận bảng .xlsx, .csv hoặc .tsv" in response.get_data(as_text=True)
     response = upload(client, appendix_csv(department_rows()), period="2025", units=world)

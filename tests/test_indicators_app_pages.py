@@ -67,8 +67,8 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "unit_officer:other": 403, "unit_head:other": 403}),
     # an empty POST keeps the detected mapping (each select falls back to it): a valid, no-op edit
     ("POST", "/indicators/imports/{import_id}/mapping", {
-        "anonymous": "login", "admin": "redirect", "office": "redirect", "leader": 403, "unit_officer": 403, "unit_head": 403,
-        "unit_officer:other": 403, "unit_head:other": 403}),
+        "anonymous": "login", "admin": "redirect", "office": "redirect", "leader": 403, "unit_officer": 403,
+        "unit_head": 403, "unit_officer:other": 403, "unit_head:other": 403}),
     ("POST", "/indicators/imports/{import_id}/confirm", {
         "anonymous": "login", "admin": 400, "office": 400, "leader": 403, "unit_officer": 403, "unit_head": 403,
         "unit_officer:other": 403, "unit_head:other": 403}),
@@ -375,3 +375,18 @@ def test_charts_are_svg_without_script():
     assert "&lt;/script&gt;" in svg
     bars = bar_chart("Điểm", ["Sở Tư pháp", "Ban Dân tộc"], [Decimal("92.2"), Decimal("57.8")], max_value=100)
     assert bars.startswith("<svg") and "92,2" in bars and "<script" not in bars
+
+
+def test_cached_results_follow_every_score_write(world, db):
+    before = {r.unit.code: r.total for r in scores.unit_results("766-2022", "2024")}
+    assert before[OWN] == Decimal("92.2")
+    give_scores(db, [world["units"][OWN].id], points={"CKMB": "10"})  # a write through the scores service
+    db.session.commit()
+    after = {r.unit.code: r.total for r in scores.unit_results("766-2022", "2024")}
+    assert after[OWN] == Decimal("84.2") and after[OTHER] == Decimal("92.2")
+    ranks = {r.unit.code: r.rank for r in scores.unit_results("766-2022", "2024")}
+    assert ranks == {OTHER: 1, OWN: 2}
+    db.session.get(Unit, world["units"][OTHER].id).name = "Sở Văn hoá, Thể thao và Du lịch (mới)"
+    db.session.commit()
+    names = {r.unit.code: r.unit.name for r in scores.unit_results("766-2022", "2024")}
+    assert names[OTHER].endswith("(mới)")

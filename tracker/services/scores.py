@@ -31,13 +31,14 @@ Periods are named by label ("2024", "Q2/2024", "Tháng 10/2025", "11:00 08/07/20
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import secrets
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from models import (
     Activity,
@@ -67,13 +68,15 @@ from tracker.domain.scoring import (
     ratio_points,
     yoy_change_percent,
 )
-from tracker.domain.status import Rollup, Status, rollup
+from tracker.domain.status import Rollup, Status
 from tracker.permissions import can, can_see_unit, descendant_ids
 from tracker.services import audit
 from tracker.services.assignments import status_expr
 from tracker.services.frameworks import bands_of, effective_responsible
 
 FOUR_PLACES = Decimal("0.0001")
+#: entries kept by each per-process cache of computed results
+_RESULTS_CACHE_SIZE = 64
 #: a printed total this close to the sum of its printed parts differs only by rounding
 TOTAL_TOLERANCE = Decimal("0.05")
 #: statuses that make a linked task a bottleneck
@@ -191,23 +194,43 @@ def get_or_create_period(label: str) -> Period:
     return period
 
 
+_SCORED_PERIODS: OrderedDict[tuple, frozenset[int]] = OrderedDict()
+
+
 def scored_periods(framework_id: int) -> list[Period]:
-    """Periods with scores in the framework, latest first."""
-    return list(db.session.scalars(
-        select(Period).where(Period.id.in_(select(Score.period_id).where(Score.framework_id == framework_id)))
-        .order_by(Period.start.desc(), Period.end.desc())))
+    """Periods with scores in the framework, latest first.
+
+    Which periods have scores is cached per process under the revisions of all periods (every score write
+    replaces its period's revision), so the scan of the scores runs only after a write.
+    """
+    periods = db.session.scalars(select(Period).order_by(Period.start.desc(), Period.end.desc())).all()
+    key = (framework_id, tuple((period.id, period.revision) for period in periods))
+    ids = _SCORED_PERIODS.get(key)
+    if ids is None:
+        ids = frozenset(db.session.scalars(select(Score.period_id).where(Score.framework_id == framework_id)
+                                           .distinct()))
+        _SCORED_PERIODS[key] = ids
+        while len(_SCORED_PERIODS) > _RESULTS_CACHE_SIZE:
+            _SCORED_PERIODS.popitem(last=False)
+    return [period for period in periods if period.id in ids]
+
+
+def scored_frameworks() -> list[Framework]:
+    """Frameworks with at least one score, by kind and code."""
+    has_scores = select(Score.id).where(Score.framework_id == Framework.id).exists()
+    return list(db.session.scalars(select(Framework).where(has_scores).order_by(Framework.kind, Framework.code)))
 
 
 def latest_context() -> tuple[Framework, Period] | None:
     """The framework and period a leader wants first: the latest period with scores, its fullest framework."""
-    row = db.session.execute(
-        select(Score.framework_id, Score.period_id, func.count(Score.id).label("n"))
-        .join(Period, Period.id == Score.period_id)
-        .group_by(Score.framework_id, Score.period_id, Period.start, Period.end)
-        .order_by(Period.start.desc(), Period.end.desc(), func.count(Score.id).desc()).limit(1)).first()
-    if row is None:
-        return None
-    return db.session.get(Framework, row.framework_id), db.session.get(Period, row.period_id)
+    periods = db.session.scalars(select(Period).order_by(Period.start.desc(), Period.end.desc()).limit(24)).all()
+    for period in periods:
+        row = db.session.execute(
+            select(Score.framework_id, func.count(Score.id)).where(Score.period_id == period.id)
+            .group_by(Score.framework_id).order_by(func.count(Score.id).desc(), Score.framework_id).limit(1)).first()
+        if row is not None:
+            return db.session.get(Framework, row[0]), period
+    return None
 
 
 def resolve(framework_code: str, period_label: str) -> tuple[Framework, Period]:
@@ -251,39 +274,59 @@ class PeriodData:
     children: dict[int | None, list[FrameworkNode]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # plain ids and flags: roll-ups touch every unit × node, and ORM attribute access is slow there
+        self._kids: dict[int, list[int]] = {}
+        self._adds_up: dict[int, bool] = {}
         for node in self.nodes:
             self.children.setdefault(node.parent_id, []).append(node)
+            if node.parent_id is not None:
+                self._kids.setdefault(node.parent_id, []).append(node.id)
+            self._adds_up[node.id] = node.children_sum
+        self._groups = [(node.id, node.code) for node in self.children.get(None, [])]
+        self._group_cache: dict[int, dict[str, Decimal]] = {}
 
     @property
     def groups(self) -> list[FrameworkNode]:
         """The top-level nodes."""
         return self.children.get(None, [])
 
-    def value(self, unit_id: int, node: FrameworkNode) -> Decimal | None:
-        """The node's stored points, else the sum of its children when they are all known (and do add up)."""
-        stored = self.values.get(unit_id, {}).get(node.id)
+    def _value(self, own: dict[int, Decimal], node_id: int) -> Decimal | None:
+        stored = own.get(node_id)
         if stored is not None:
             return stored
-        kids = self.children.get(node.id)
-        if not kids or not node.children_sum:
+        kids = self._kids.get(node_id)
+        if not kids or not self._adds_up[node_id]:
             return None
-        parts = [self.value(unit_id, kid) for kid in kids]
-        return None if any(part is None for part in parts) else sum(parts, Decimal(0))
+        total = Decimal(0)
+        for kid in kids:
+            part = self._value(own, kid)
+            if part is None:
+                return None
+            total += part
+        return total
+
+    def value(self, unit_id: int, node: FrameworkNode) -> Decimal | None:
+        """The node's stored points, else the sum of its children when they are all known (and do add up)."""
+        return self._value(self.values.get(unit_id, {}), node.id)
 
     def group_values(self, unit_id: int) -> dict[str, Decimal]:
         """{group code: points} for the groups with a known value."""
-        result = {}
-        for node in self.groups:
-            value = self.value(unit_id, node)
-            if value is not None:
-                result[node.code] = value
-        return result
+        cached = self._group_cache.get(unit_id)
+        if cached is None:
+            own = self.values.get(unit_id, {})
+            cached = {}
+            for node_id, code in self._groups:
+                value = self._value(own, node_id)
+                if value is not None:
+                    cached[code] = value
+            self._group_cache[unit_id] = cached
+        return dict(cached)
 
     def sum_of_groups(self, unit_id: int) -> Decimal | None:
         """Sum of the groups when all are known."""
-        parts = [self.value(unit_id, node) for node in self.groups]
-        if parts and all(part is not None for part in parts):
-            return sum(parts, Decimal(0))
+        values = self._group_cache.get(unit_id) or self.group_values(unit_id)
+        if self._groups and len(values) == len(self._groups):
+            return sum(values.values(), Decimal(0))
         return None
 
     def total(self, unit_id: int) -> Decimal | None:
@@ -303,23 +346,28 @@ class PeriodData:
         return computed
 
 
-def load_period_data(framework: Framework, period: Period, unit_ids: Iterable[int] | None = None) -> PeriodData:
-    """Three queries: nodes, scores of the period (plain tuples), and the units concerned."""
+def load_period_data(framework: Framework, period: Period, unit_ids: Iterable[int] | None = None,
+                     groups_only: bool = False) -> PeriodData:
+    """Nodes, the period's scores as plain tuples, and the units concerned (three or four queries).
+
+    groups_only reads just the top-level nodes and the total (what totals, bands and ranks need); the units
+    that miss a group whose children may add up to it are then read in full, so roll-ups stay right.
+    """
     nodes = list(db.session.scalars(select(FrameworkNode).where(FrameworkNode.framework_id == framework.id)
                                     .order_by(FrameworkNode.position)))
     total_ids = {node.id for node in nodes if node.is_total}
-    query = select(Score.unit_id, Score.node_id, Score.points, Score.published_rank, Score.published_rank_of,
-                   Score.published_band, Score.published_change).where(
-        Score.framework_id == framework.id, Score.period_id == period.id)
-    if unit_ids is not None:
-        query = query.where(Score.unit_id.in_(list(unit_ids)))
+    tree = [n for n in nodes if not n.is_total]
+    wanted_nodes = [n.id for n in nodes if n.is_total or n.parent_id is None] if groups_only else None
     values: dict[int, dict[int, Decimal]] = defaultdict(dict)
     totals: dict[int, _TotalRow] = {}
-    for unit_id, node_id, points, p_rank, p_rank_of, p_band, p_change in db.session.execute(query):
-        if node_id in total_ids:
-            totals[unit_id] = _TotalRow(points, p_rank, p_rank_of, p_band, p_change)
-        elif points is not None:
-            values[unit_id][node_id] = Decimal(points)
+    _read_scores(framework, period, unit_ids, wanted_nodes, total_ids, values, totals)
+    if groups_only:
+        parents = {n.parent_id for n in tree if n.parent_id is not None}
+        rolled = [n.id for n in tree if n.parent_id is None and n.id in parents]
+        incomplete = [unit_id for unit_id in set(values) | set(totals)
+                      if any(group_id not in values.get(unit_id, ()) for group_id in rolled)]
+        if incomplete:
+            _read_scores(framework, period, incomplete, None, total_ids, values, totals)
     ids = set(values) | set(totals)
     units = {}
     if ids:
@@ -327,7 +375,24 @@ def load_period_data(framework: Framework, period: Period, unit_ids: Iterable[in
                 select(Unit.id, Unit.code, Unit.name, UnitKind.code).join(UnitKind, Unit.kind_id == UnitKind.id)
                 .where(Unit.id.in_(ids))):
             units[unit_id] = UnitRef(unit_id, code, name, kind_code)
-    return PeriodData(framework, period, [n for n in nodes if not n.is_total], dict(values), totals, units)
+    return PeriodData(framework, period, tree, dict(values), totals, units)
+
+
+def _read_scores(framework: Framework, period: Period, unit_ids: Iterable[int] | None, node_ids: list[int] | None,
+                 total_ids: set[int], values: dict, totals: dict) -> None:
+    """Fill `values` ({unit: {node: points}}) and `totals` from one query."""
+    query = select(Score.unit_id, Score.node_id, Score.points, Score.published_rank, Score.published_rank_of,
+                   Score.published_band, Score.published_change).where(
+        Score.framework_id == framework.id, Score.period_id == period.id)
+    if unit_ids is not None:
+        query = query.where(Score.unit_id.in_(list(unit_ids)))
+    if node_ids is not None:
+        query = query.where(Score.node_id.in_(node_ids))
+    for unit_id, node_id, points, p_rank, p_rank_of, p_band, p_change in db.session.execute(query):
+        if node_id in total_ids:
+            totals[unit_id] = _TotalRow(points, p_rank, p_rank_of, p_band, p_change)
+        elif points is not None:
+            values[unit_id][node_id] = points if isinstance(points, Decimal) else Decimal(str(points))
 
 
 @dataclass
@@ -390,17 +455,28 @@ def _ranks_by_kind(data: PeriodData, totals: dict[int, Decimal | None]) -> tuple
     return ranks, peers
 
 
-def previous_data(framework: Framework, period: Period) -> PeriodData | None:
-    """The latest earlier period of the same kind with scores in a framework of the same kind (766, PAR)."""
-    row = db.session.execute(
-        select(Score.framework_id, Score.period_id)
-        .join(Period, Period.id == Score.period_id).join(Framework, Framework.id == Score.framework_id)
-        .where(Framework.kind == framework.kind, Period.kind == period.kind, Period.start < period.start)
-        .group_by(Score.framework_id, Score.period_id, Period.start)
-        .order_by(Period.start.desc(), func.count(Score.id).desc()).limit(1)).first()
-    if row is None:
-        return None
-    return load_period_data(db.session.get(Framework, row.framework_id), db.session.get(Period, row.period_id))
+def previous_period_of(framework: Framework, period: Period) -> tuple[Framework, Period] | None:
+    """The latest earlier period of the same kind with scores in a framework of the same kind (766, PAR).
+
+    Walks back period by period (each probe uses the (framework, period) index), the same framework first.
+    """
+    kin = sorted(db.session.scalars(select(Framework).where(Framework.kind == framework.kind)),
+                 key=lambda f: (f.id != framework.id, -f.valid_from))
+    candidates = db.session.scalars(
+        select(Period).where(Period.kind == period.kind, Period.start < period.start)
+        .order_by(Period.start.desc(), Period.end.desc()).limit(12)).all()
+    for candidate in candidates:
+        for other in kin:
+            if db.session.scalar(select(Score.id).where(Score.framework_id == other.id,
+                                                        Score.period_id == candidate.id).limit(1)):
+                return other, candidate
+    return None
+
+
+def previous_data(framework: Framework, period: Period, groups_only: bool = True) -> PeriodData | None:
+    """PeriodData of previous_period_of (groups only by default: enough for totals and ranks)."""
+    found = previous_period_of(framework, period)
+    return None if found is None else load_period_data(*found, groups_only=groups_only)
 
 
 def results_from(data: PeriodData, previous: PeriodData | None = None) -> list[UnitResult]:
@@ -486,10 +562,40 @@ def _kind_order() -> dict[str, int]:
         select(UnitKind.code, UnitKind.sort_order))}
 
 
+#: computed results by (framework, its update time, period, its revision, previous period, units stamp)
+_RESULTS_CACHE: OrderedDict[tuple, tuple[list[UnitResult], PeriodData | None]] = OrderedDict()
+
+
+def period_results(framework: Framework, period: Period) -> tuple[list[UnitResult], PeriodData | None]:
+    """Results of every unit (and the previous period's data, groups only), cached per process.
+
+    The key holds the period's revision, which every score write replaces (save_scores, report_ratio), the
+    previous period's, the framework's update time and a stamp of the units table, so a cached entry is never
+    stale for writes made through this module; two cheap queries decide whether the cache can answer.
+    """
+    previous = previous_period_of(framework, period)
+    units_stamp = tuple(db.session.execute(select(func.count(Unit.id), func.max(Unit.updated_at))).one())
+    key = (framework.id, framework.updated_at, period.id, period.revision,
+           (previous[0].id, previous[1].id, previous[1].revision) if previous else None, units_stamp)
+    cached = _RESULTS_CACHE.get(key)
+    if cached is None:
+        previous_rows = load_period_data(*previous, groups_only=True) if previous else None
+        cached = (results_from(load_period_data(framework, period, groups_only=True), previous_rows), previous_rows)
+        _RESULTS_CACHE[key] = cached
+        while len(_RESULTS_CACHE) > _RESULTS_CACHE_SIZE:
+            _RESULTS_CACHE.popitem(last=False)
+    else:
+        _RESULTS_CACHE.move_to_end(key)
+    return list(cached[0]), cached[1]
+
+
 def unit_results(framework_code: str, period_label: str, kind: str | None = None) -> list[UnitResult]:
-    """Computed results of every unit (or of one unit kind) for a framework and period; see the module docstring."""
+    """Computed results of every unit (or of one unit kind) for a framework and period; see the module docstring.
+
+    The UnitResult objects may be shared with other callers (cache): read them, do not change them.
+    """
     framework, period = resolve(framework_code, period_label)
-    results = results_from(load_period_data(framework, period), previous_data(framework, period))
+    results, _previous = period_results(framework, period)
     return [r for r in results if kind is None or r.unit.kind_code == kind]
 
 
@@ -516,7 +622,7 @@ def band_summary_from(results: list[UnitResult], framework: Framework, kind: str
 def band_summary(framework_code: str, period_label: str, kind: str) -> list[BandLine]:
     """Counts per band of the units of one kind, best band first, with "Có 02/17 cơ quan xếp loại Tốt"."""
     framework, period = resolve(framework_code, period_label)
-    results = results_from(load_period_data(framework, period))
+    results, _previous = period_results(framework, period)
     return band_summary_from(results, framework, kind)
 
 
@@ -533,14 +639,15 @@ class LinkedActivity:
     content: str
     due_date: date
     rollup: Rollup = field(default_factory=Rollup)
-    #: (unit name, status code) of the assignments overdue or not started
+    #: (unit name, status code) of the first assignments overdue or not started (LATE_UNITS_SHOWN at most)
     late_units: list[tuple[str, str]] = field(default_factory=list)
-    statuses: list[str] = field(default_factory=list)
+    #: how many assignments are overdue or not started
+    late_count: int = 0
 
     @property
     def is_late(self) -> bool:
         """True when some assignment is overdue or not started."""
-        return bool(self.late_units)
+        return self.late_count > 0
 
 
 @dataclass
@@ -568,45 +675,57 @@ class LostPoints:
         return self.lost * 100 / stake if stake else Decimal(0)
 
 
+#: late units named per activity; the rest are counted (late_count)
+LATE_UNITS_SHOWN = 8
+
+
 def linked_activities(node_ids: list[int], today: date, unit_id: int | None = None,
                       unit_ids: set[int] | None = None) -> dict[int, list[LinkedActivity]]:
-    """{node id: [LinkedActivity]} with assignment statuses, in one query (assignments of one unit if given)."""
+    """{node id: [LinkedActivity]} with assignment status counts and the late units, in three queries.
+
+    With unit_id, only that unit's assignments count, and only activities it owes are returned (scorecard).
+    """
     if not node_ids:
         return {}
-    status = status_expr(today).label("status")
-    join_on = Assignment.activity_id == Activity.id
+    links = db.session.execute(
+        select(ActivityIndicator.node_id, Activity.id, Activity.number, TaskGroup.number, Plan.code,
+               Activity.content, Activity.due_date)
+        .join(Activity, Activity.id == ActivityIndicator.activity_id)
+        .join(Task, Task.id == Activity.task_id).join(TaskGroup, TaskGroup.id == Task.group_id)
+        .join(Plan, Plan.id == Activity.plan_id)
+        .where(ActivityIndicator.node_id.in_(node_ids))
+        .order_by(ActivityIndicator.node_id, Plan.code, TaskGroup.position, Task.position, Activity.position)).all()
+    if not links:
+        return {}
+    activity_ids = list({row[1] for row in links})
+    scope = [Assignment.activity_id.in_(activity_ids)]
     if unit_id is not None:
-        join_on = and_(join_on, Assignment.unit_id == unit_id)
+        scope.append(Assignment.unit_id == unit_id)
     elif unit_ids is not None:
-        join_on = and_(join_on, Assignment.unit_id.in_(unit_ids))
-    query = (select(ActivityIndicator.node_id, Activity.id, Activity.number, TaskGroup.number, Plan.code,
-                    Activity.content, Activity.due_date, Unit.name, status)
-             .join(Activity, Activity.id == ActivityIndicator.activity_id)
-             .join(Task, Task.id == Activity.task_id).join(TaskGroup, TaskGroup.id == Task.group_id)
-             .join(Plan, Plan.id == Activity.plan_id)
-             .outerjoin(Assignment, join_on).outerjoin(Unit, Unit.id == Assignment.unit_id)
-             .where(ActivityIndicator.node_id.in_(node_ids))
-             .order_by(ActivityIndicator.node_id, Plan.code, TaskGroup.position, Task.position, Activity.position,
-                       Unit.sort_order, Unit.id))
+        scope.append(Assignment.unit_id.in_(unit_ids))
+    status = status_expr(today)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for activity_id, state, count in db.session.execute(
+            select(Assignment.activity_id, status, func.count(Assignment.id)).where(*scope)
+            .group_by(Assignment.activity_id, status)):
+        counts[activity_id][state] = count
+    late: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for activity_id, unit_name, state in db.session.execute(
+            select(Assignment.activity_id, Unit.name, status).join(Unit, Unit.id == Assignment.unit_id)
+            .where(*scope, status.in_(LATE_STATUSES))
+            .order_by(Assignment.activity_id, Unit.sort_order, Unit.id)):
+        names = late[activity_id]
+        if len(names) < LATE_UNITS_SHOWN and (unit_name, state) not in names:
+            names.append((unit_name, state))
     result: dict[int, list[LinkedActivity]] = defaultdict(list)
-    seen: dict[tuple[int, int], LinkedActivity] = {}
-    for node_id, activity_id, number, group_number, plan_code, content, due, unit_name, state in db.session.execute(
-            query):
-        item = seen.get((node_id, activity_id))
-        if item is None:
-            item = seen[(node_id, activity_id)] = LinkedActivity(
-                activity_id, f"{group_number}.{number}", plan_code, content, due)
-            result[node_id].append(item)
-        if unit_name is None:
-            continue
-        item.statuses.append(state)
-        if state in LATE_STATUSES and (unit_name, state) not in item.late_units:
-            item.late_units.append((unit_name, state))
-    for items in result.values():
-        for item in items:
-            item.rollup = rollup(item.statuses)
-    if unit_id is not None:  # a unit's scorecard shows only the tasks the unit itself owes
-        return {node: [i for i in items if i.statuses] for node, items in result.items()}
+    for node_id, activity_id, number, group_number, plan_code, content, due in links:
+        per_status = counts.get(activity_id, {})
+        if unit_id is not None and not per_status:
+            continue  # a unit's scorecard shows only the tasks the unit itself owes
+        item = LinkedActivity(activity_id, f"{group_number}.{number}", plan_code, content, due,
+                              rollup=Rollup(per_status), late_units=list(late.get(activity_id, [])),
+                              late_count=sum(per_status.get(state, 0) for state in LATE_STATUSES))
+        result[node_id].append(item)
     return dict(result)
 
 
@@ -662,23 +781,34 @@ def _fill_answerable(items: list[LostPoints], framework: Framework, period: Peri
         FrameworkNode.framework_id == framework.id, FrameworkNode.is_total.is_(False))
         .order_by(FrameworkNode.position)))
     responsible = effective_responsible(all_nodes)
-    scored_units = [unit_id] if unit_id is not None else db.session.scalars(
-        select(Score.unit_id).where(Score.framework_id == framework.id, Score.period_id == period.id).distinct()).all()
-    # "Sở Nội vụ" exists in every province: resolve names within the province(s) whose scores these are
-    matcher = UnitMatcher.from_db(root_ids_of(scored_units))
+    matcher = None
+    if any(responsible.get(item.node.id) for item in items):
+        scored_units = [unit_id] if unit_id is not None else db.session.scalars(
+            select(Score.unit_id).where(Score.framework_id == framework.id, Score.period_id == period.id)
+            .distinct()).all()
+        # "Sở Nội vụ" exists in every province: resolve names within the province(s) whose scores these are
+        matcher = UnitMatcher.from_db(root_ids_of(scored_units))
     node_ids = [item.node.id for item in items]
     worst: dict[int, list[tuple[UnitRef, Decimal]]] = defaultdict(list)
     if unit_id is None:
-        lost_expr = (FrameworkNode.max_points - Score.points).label("lost")
+        # the three units losing most per node, picked by the database (a window function), not in Python
+        lost_expr = FrameworkNode.max_points - Score.points
+        ranked = (select(Score.node_id, Score.unit_id, lost_expr.label("lost"),
+                         func.row_number().over(partition_by=Score.node_id,
+                                                order_by=(lost_expr.desc(), Score.unit_id)).label("place"))
+                  .join(FrameworkNode, FrameworkNode.id == Score.node_id)
+                  .where(Score.period_id == period.id, Score.node_id.in_(node_ids), Score.points.is_not(None),
+                         FrameworkNode.max_points > Score.points,
+                         *([Score.unit_id.in_(_unit_ids_of_kind(kind))] if kind else []))
+                  .subquery())
         for node_id, ref_id, lost in db.session.execute(
-                select(Score.node_id, Score.unit_id, lost_expr).join(FrameworkNode, FrameworkNode.id == Score.node_id)
-                .where(Score.period_id == period.id, Score.node_id.in_(node_ids), Score.points.is_not(None),
-                       FrameworkNode.max_points > Score.points,
-                       *([Score.unit_id.in_(_unit_ids_of_kind(kind))] if kind else []))
-                .order_by(Score.node_id, lost_expr.desc(), Score.unit_id)):
-            if len(worst[node_id]) < 3:
-                worst[node_id].append((ref_id, Decimal(lost)))
-    refs = {ref.id: ref for ref in matcher.refs}
+                select(ranked.c.node_id, ranked.c.unit_id, ranked.c.lost).where(ranked.c.place <= 3)
+                .order_by(ranked.c.node_id, ranked.c.place)):
+            worst[node_id].append((ref_id, lost if isinstance(lost, Decimal) else Decimal(str(lost))))
+    worst_ids = {ref_id for pairs in worst.values() for ref_id, _lost in pairs}
+    refs = {row[0]: UnitRef(*row) for row in db.session.execute(
+        select(Unit.id, Unit.code, Unit.name, UnitKind.code).join(UnitKind, Unit.kind_id == UnitKind.id)
+        .where(Unit.id.in_(worst_ids)))} if worst_ids else {}
     # a task aimed at a sub-indicator helps its group: a node collects the links of its whole subtree
     owner = {node.id: node.id for node in all_nodes}
     wanted = set(node_ids)
@@ -692,7 +822,8 @@ def _fill_answerable(items: list[LostPoints], framework: Framework, period: Peri
         bucket += [one for one in linked if all(one.id != other.id for other in bucket)]
     for item in items:
         item.responsible_names = responsible.get(item.node.id, [])
-        item.responsible = [ref for ref in (matcher.find(name) for name in item.responsible_names) if ref]
+        if matcher is not None:
+            item.responsible = [ref for ref in (matcher.find(name) for name in item.responsible_names) if ref]
         item.worst_units = [(refs[ref_id], lost) for ref_id, lost in worst.get(item.node.id, []) if ref_id in refs]
         item.activities = activities.get(item.node.id, [])
 
@@ -726,6 +857,7 @@ def save_scores(framework: Framework, period: Period, rows: list[dict], *, sourc
             existing[(row["unit_id"], row["node_id"])] = score
         for key, value in values.items():
             setattr(score, key, value)
+    period.revision = secrets.token_hex(8)  # cached results of the period are now stale
     db.session.flush()
     return len(rows)
 
@@ -757,5 +889,6 @@ def report_ratio(user, unit: Unit, node: FrameworkNode, period: Period, *, numer
                                                f"b = {numerator}, a = {denominator}")
     else:
         audit.apply(user, existing, values, summary=f"{unit.name} cập nhật {node.code} kỳ {period.label}")
+    period.revision = secrets.token_hex(8)  # cached results of the period are now stale
     db.session.flush()
     return existing

@@ -52,7 +52,7 @@ from tracker.services.scores import ScoreError
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 
 BOTTLENECKS_PER_PAGE = 15
-RESULTS_PER_PAGE = 50
+RESULTS_PER_PAGE = 30
 LINKS_PER_PAGE = 50
 
 
@@ -137,8 +137,7 @@ def _selection(framework_code: str | None = None) -> tuple[Framework | None, Per
 
 def _scored_frameworks() -> list[Framework]:
     """Frameworks with at least one score, for the selectors."""
-    return list(db.session.scalars(select(Framework).where(
-        Framework.id.in_(select(Score.framework_id).distinct())).order_by(Framework.kind, Framework.code)))
+    return scores.scored_frameworks()
 
 
 def _kinds() -> dict[str, str]:
@@ -185,9 +184,8 @@ def results():
     kinds = _kinds()
     if framework is None or period is None:
         return render_template("indicators/results.html", framework=None, frameworks=[], kinds=kinds)
-    data = scores.load_period_data(framework, period)
-    previous = scores.previous_data(framework, period)
-    rows = scores.results_from(data, previous)
+    rows, previous = scores.period_results(framework, period)
+    groups = [n for n in frameworks_service.tree_nodes(framework.id) if n.parent_id is None]
     present = [code for code in kinds if any(r.unit.kind_code == code for r in rows)]
     kind = request.args.get("kind") or (present[0] if present else None)
     if kind is not None and kind not in kinds:
@@ -196,7 +194,7 @@ def results():
     page = ListPage.of(chosen, request.args.get("page", 1, type=int), RESULTS_PER_PAGE)
     return render_template(
         "indicators/results.html", framework=framework, period=period, periods=periods, kinds=kinds, kind=kind,
-        present=present, frameworks=_scored_frameworks(), page=page, groups=data.groups,
+        present=present, frameworks=_scored_frameworks(), page=page, groups=groups,
         summary=scores.band_summary_from(rows, framework, kind) if kind else [], previous=previous,
         chart=bar_chart(_("Tổng điểm"), [r.unit.name for r in page.items], [r.total for r in page.items],
                         max_value=framework.max_total) if page.items else "",
@@ -337,15 +335,16 @@ def scorecard(unit_id: int):
     if period is None:
         return render_template("indicators/scorecard.html", unit=unit, framework=framework, available=available,
                                periods=periods, period=None, ratio_frameworks=_ratio_frameworks())
-    data = scores.load_period_data(framework, period)
-    previous = scores.previous_data(framework, period)
-    result = next((r for r in scores.results_from(data, previous) if r.unit.id == unit.id), None)
+    # ranks need every unit's groups; the node table needs this unit's every node (now and the period before)
+    results, previous = scores.period_results(framework, period)
+    result = next((r for r in results if r.unit.id == unit.id), None)
+    data = scores.load_period_data(framework, period, unit_ids=[unit.id])
     own = data.values.get(unit.id, {})
-    before = previous.values.get(unit.id, {}) if previous is not None else {}
     before_by_code = {}
     if previous is not None:
-        codes = {n.id: n.code for n in previous.nodes}
-        before_by_code = {codes[node_id]: value for node_id, value in before.items() if node_id in codes}
+        mine = scores.load_period_data(previous.framework, previous.period, unit_ids=[unit.id])
+        before_by_code = {node.code: value for node in mine.nodes
+                          if (value := mine.value(unit.id, node)) is not None}
     details = dict(db.session.execute(
         select(Score.node_id, Score).where(Score.unit_id == unit.id, Score.period_id == period.id,
                                            Score.framework_id == framework.id)).all())
