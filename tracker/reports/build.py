@@ -30,6 +30,8 @@ STATUS_COLUMNS: tuple[tuple[tuple[Status, ...], str, str], ...] = (
 #: the abbreviations of the appendix headers, spelled out under each table
 ABBREVIATIONS = "Ghi chú: HT: hoàn thành; TH: thực hiện; XN: xác nhận."
 ROLE_LABELS = {"lead": "Chủ trì", "coordinating": "Phối hợp"}
+#: activity labels listed per unit in Phụ lục 03 before "và N hoạt động khác"
+LABELS_PER_CELL = 30
 #: the texts the office may write before generating, with their labels (forms use these)
 YEAR_NARRATIVE = {
     "intro": "Mở đầu (căn cứ, mục đích)",
@@ -187,9 +189,16 @@ def _units_appendix_table(data: YearReportData) -> Table:
                  numbering=_numbering(len(columns)), bold_rows=[len(rows) - 1], note=ABBREVIATIONS)
 
 
+def _label_list(labels: list[str]) -> str:
+    """At most LABELS_PER_CELL labels, then how many more: a unit late on everything would fill pages."""
+    if len(labels) <= LABELS_PER_CELL:
+        return ", ".join(labels)
+    return ", ".join(labels[:LABELS_PER_CELL]) + f" và {len(labels) - LABELS_PER_CELL} hoạt động khác"
+
+
 def _issues_appendix_table(data: YearReportData) -> Table:
-    rows = [[index, issue.name, len(issue.overdue), ", ".join(issue.overdue), len(issue.late), ", ".join(issue.late)]
-            for index, issue in enumerate(data.issues, start=1)]
+    rows = [[index, issue.name, len(issue.overdue), _label_list(issue.overdue), len(issue.late),
+             _label_list(issue.late)] for index, issue in enumerate(data.issues, start=1)]
     columns = [Column("STT", 9, "int"), Column("Tên cơ quan, đơn vị", 44), Column("Số hoạt động quá hạn", 16, "int"),
                Column("Các hoạt động quá hạn chưa hoàn thành", 40),
                Column("Số hoạt động hoàn thành quá hạn", 16, "int"),

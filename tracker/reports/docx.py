@@ -15,6 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.table import _Cell
 
 from tracker.reports.charts import chart_png
 from tracker.reports.document import Block, Chart, Document, Table
@@ -180,18 +181,20 @@ def _table(word, table: Table) -> None:
         for column_index, label in enumerate(table.numbering):
             _cell_text(grid.cell(row_index, column_index), label, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         row_index += 1
-    for header_row in grid.rows[:header_rows]:
+    rows = list(grid.rows)
+    for header_row in rows[:header_rows]:
         _repeat_header(header_row)
     bold_rows = set(table.bold_rows)
-    for data_index, values in enumerate(table.rows):
-        cells = grid.rows[header_rows + data_index].cells
-        for column_index, (value, column) in enumerate(zip(values, table.columns, strict=True)):
-            _cell_text(cells[column_index], _cell(value, column), bold=data_index in bold_rows,
+    widths = [Mm(column.width) for column in table.columns]
+    # cells straight from each <w:tr>: python-docx's row.cells walks the whole table every time (quadratic)
+    for data_index, (values, row) in enumerate(zip(table.rows, rows[header_rows:], strict=True)):
+        for tc, value, column in zip(row._tr.tc_lst, values, table.columns, strict=True):
+            _cell_text(_Cell(tc, grid), _cell(value, column), bold=data_index in bold_rows,
                        align=WD_ALIGN_PARAGRAPH.RIGHT if column.numeric else WD_ALIGN_PARAGRAPH.LEFT)
-    for row in grid.rows:
+    for row in rows:
         _cant_split(row)
-        for cell, column in zip(row.cells, table.columns, strict=True):
-            cell.width = Mm(column.width)
+        for tc, width in zip(row._tr.tc_lst, widths, strict=False):
+            tc.width = width
     if table.note:
         _line(word, table.note, italic=True, size=11, align=WD_ALIGN_PARAGRAPH.LEFT)
 
