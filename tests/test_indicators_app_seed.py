@@ -175,3 +175,14 @@ def test_seed_step_runs_twice_without_duplicates(seeded, db):
     assert db.session.scalar(select(func.count(Score.id))) == before
     assert db.session.scalar(select(func.count(ActivityIndicator.id))) == links
     assert any("không thay đổi" in line for line in lines)
+
+
+def test_province_scorecard_lists_the_tasks_of_the_units_below_it(seeded, units, client, login_as):
+    items = {item.node.code: item for item in scores.lost_points("par-2022", "2022", unit_id=units["HG"].id)}
+    # 7.3.7 online payment: 1,0712 of 1,50 (file 001); the 2023 plan's I.1.2 is owed by departments and districts
+    assert items["7.3.7"].lost == Decimal("1.50") - Decimal("1.0712")
+    assert "I.1.2" in {activity.label for activity in items["7.3.7"].activities}
+    assert {ref.code for ref in items["7.3.7"].responsible} == {"HG-VPUB", "HG-STTTT"}
+    login_as("leader", "HG")
+    page = client.get(f"/indicators/units/{units['HG'].id}?framework=par-2022&period=2022").get_data(as_text=True)
+    assert "84,41" in page and "40/63" in page and "Giảm 12 bậc" in page

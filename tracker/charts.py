@@ -61,8 +61,12 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | floa
     """A bar chart, one bar per label (units or nodes), horizontal by default so long Vietnamese names fit."""
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
     height = height or max(180, 60 + 24 * len(labels))
+    # on a horizontal chart the labels are the y axis, which the shared options hide as "minor" labels
+    options = {k: v for k, v in _BASE.items() if k not in ("print_values", "show_minor_y_labels")}
     chart = kind(width=width, height=height, title=title, show_legend=False, value_formatter=_vn_number,
-                 print_values=True, **{k: v for k, v in _BASE.items() if k != "print_values"})
+                 print_values=True, **options)
+    if horizontal:  # pygal stacks bars bottom-up; readers expect the first item on top
+        labels, values = list(reversed(labels)), list(reversed(values))
     chart.x_labels = list(labels)
     if max_value is not None:
         chart.range = (0, float(max_value))

@@ -683,7 +683,7 @@ def linked_activities(node_ids: list[int], today: date, unit_id: int | None = No
                       unit_ids: set[int] | None = None) -> dict[int, list[LinkedActivity]]:
     """{node id: [LinkedActivity]} with assignment status counts and the late units, in three queries.
 
-    With unit_id, only that unit's assignments count, and only activities it owes are returned (scorecard).
+    With unit_id (or unit_ids), only those units' assignments count, and only activities they owe are returned.
     """
     if not node_ids:
         return {}
@@ -720,8 +720,8 @@ def linked_activities(node_ids: list[int], today: date, unit_id: int | None = No
     result: dict[int, list[LinkedActivity]] = defaultdict(list)
     for node_id, activity_id, number, group_number, plan_code, content, due in links:
         per_status = counts.get(activity_id, {})
-        if unit_id is not None and not per_status:
-            continue  # a unit's scorecard shows only the tasks the unit itself owes
+        if (unit_id is not None or unit_ids is not None) and not per_status:
+            continue  # a unit's scorecard shows only the tasks the unit (or a unit below it) owes
         item = LinkedActivity(activity_id, f"{group_number}.{number}", plan_code, content, due,
                               rollup=Rollup(per_status), late_units=list(late.get(activity_id, [])),
                               late_count=sum(per_status.get(state, 0) for state in LATE_STATUSES))
@@ -815,7 +815,10 @@ def _fill_answerable(items: list[LostPoints], framework: Framework, period: Peri
     for node in all_nodes:  # pre-order: the parent's owner is known first
         if node.id not in wanted and node.parent_id in owner:
             owner[node.id] = owner[node.parent_id]
-    found = linked_activities([n.id for n in all_nodes if owner[n.id] in wanted], today, unit_id=unit_id)
+    owed_by = None
+    if unit_id is not None:  # a unit answers with the units below it (a province with its departments)
+        owed_by = descendant_ids(unit_id, db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    found = linked_activities([n.id for n in all_nodes if owner[n.id] in wanted], today, unit_ids=owed_by)
     activities: dict[int, list[LinkedActivity]] = defaultdict(list)
     for linked_node, linked in found.items():
         bucket = activities[owner[linked_node]]
