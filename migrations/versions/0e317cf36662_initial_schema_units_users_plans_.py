@@ -1,8 +1,8 @@
-"""spine: units, users, plans, assignments, audit
+"""initial schema: units, users, plans, assignments, audit, reminders, plan imports, indicators, reports
 
-Revision ID: 913e5d2e43d2
+Revision ID: 0e317cf36662
 Revises: 
-Create Date: 2026-11-22 20:09:34.806313
+Create Date: 2026-11-22 20:49:16.138356
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '913e5d2e43d2'
+revision = '0e317cf36662'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -29,6 +29,22 @@ def upgrade():
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_attempt_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_attempt_username'), ['username'], unique=False)
+
+    op.create_table('period',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('label', sa.String(length=40), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('start', sa.Date(), nullable=False),
+    sa.Column('end', sa.Date(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=True),
+    sa.Column('revision', sa.String(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_period')),
+    sa.UniqueConstraint('label', name=op.f('uq_period_label'))
+    )
+    with op.batch_alter_table('period', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_period_start'), ['start'], unique=False)
+        batch_op.create_index(batch_op.f('ix_period_year'), ['year'], unique=False)
 
     op.create_table('reminder_scan',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -171,6 +187,29 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_day_override')),
     sa.UniqueConstraint('day', name=op.f('uq_day_override_day'))
     )
+    op.create_table('framework',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('valid_from', sa.Integer(), nullable=False),
+    sa.Column('valid_to', sa.Integer(), nullable=True),
+    sa.Column('max_total', sa.Numeric(precision=10, scale=4), nullable=False),
+    sa.Column('band_basis', sa.String(length=20), nullable=False),
+    sa.Column('bands', sa.JSON(), nullable=False),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('source_filename', sa.String(length=255), nullable=False),
+    sa.Column('source_text', sa.Text(), nullable=False),
+    sa.Column('loaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['loaded_by_id'], ['user.id'], name=op.f('fk_framework_loaded_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_framework')),
+    sa.UniqueConstraint('code', name=op.f('uq_framework_code'))
+    )
+    with op.batch_alter_table('framework', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_framework_kind'), ['kind'], unique=False)
+
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -201,6 +240,31 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_notification_next_attempt_at'), ['next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_user_id'), ['user_id'], unique=False)
 
+    op.create_table('plan_import',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('stored_path', sa.String(length=255), nullable=False),
+    sa.Column('file_kind', sa.String(length=10), nullable=False),
+    sa.Column('layout', sa.String(length=10), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('warnings', sa.JSON(), nullable=False),
+    sa.Column('read_warnings', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=12), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('committed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('plan_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_plan_import_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], name=op.f('fk_plan_import_plan_id_plan'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_import'))
+    )
+    with op.batch_alter_table('plan_import', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_plan_import_created_by_id'), ['created_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plan_import_plan_id'), ['plan_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_plan_import_state'), ['state'], unique=False)
+
     op.create_table('reminder_policy',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('days_before', sa.JSON(), nullable=False),
@@ -217,6 +281,25 @@ def upgrade():
     sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_reminder_policy_updated_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_policy'))
     )
+    op.create_table('report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('settings', sa.JSON(), nullable=False),
+    sa.Column('narrative', sa.JSON(), nullable=False),
+    sa.Column('formats', sa.JSON(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_report_created_by_id_user')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_report_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report'))
+    )
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_unit_id'), ['unit_id'], unique=False)
+
     op.create_table('task_group',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('plan_id', sa.Integer(), nullable=False),
@@ -242,6 +325,86 @@ def upgrade():
     )
     with op.batch_alter_table('delivery_attempt', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_delivery_attempt_notification_id'), ['notification_id'], unique=False)
+
+    op.create_table('framework_node',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('framework_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('depth', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('max_points', sa.Numeric(precision=10, scale=4), nullable=False),
+    sa.Column('responsible', sa.JSON(), nullable=False),
+    sa.Column('target', sa.Text(), nullable=True),
+    sa.Column('formula', sa.JSON(), nullable=True),
+    sa.Column('aliases', sa.JSON(), nullable=False),
+    sa.Column('children_sum', sa.Boolean(), nullable=False),
+    sa.Column('is_total', sa.Boolean(), nullable=False),
+    sa.Column('line', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['framework_id'], ['framework.id'], name=op.f('fk_framework_node_framework_id_framework'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['parent_id'], ['framework_node.id'], name=op.f('fk_framework_node_parent_id_framework_node'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_framework_node')),
+    sa.UniqueConstraint('framework_id', 'code', name='framework_node_code')
+    )
+    with op.batch_alter_table('framework_node', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_framework_node_framework_id'), ['framework_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_framework_node_parent_id'), ['parent_id'], unique=False)
+
+    op.create_table('report_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('job_id', sa.String(length=64), nullable=True),
+    sa.Column('settings', sa.JSON(), nullable=False),
+    sa.Column('narrative', sa.JSON(), nullable=False),
+    sa.Column('formats', sa.JSON(), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=True),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['report_id'], ['report.id'], name=op.f('fk_report_version_report_id_report'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_report_version_requested_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_version')),
+    sa.UniqueConstraint('report_id', 'number', name='report_number')
+    )
+    with op.batch_alter_table('report_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_version_report_id'), ['report_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_version_state'), ['state'], unique=False)
+
+    op.create_table('score_import',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('framework_id', sa.Integer(), nullable=False),
+    sa.Column('period_id', sa.Integer(), nullable=False),
+    sa.Column('original_name', sa.String(length=255), nullable=False),
+    sa.Column('stored_name', sa.String(length=100), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sheet', sa.String(length=100), nullable=True),
+    sa.Column('scope_unit_id', sa.Integer(), nullable=True),
+    sa.Column('mapping_json', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=500), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('rows_saved', sa.Integer(), nullable=False),
+    sa.Column('messages', sa.JSON(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_score_import_created_by_id_user')),
+    sa.ForeignKeyConstraint(['framework_id'], ['framework.id'], name=op.f('fk_score_import_framework_id_framework')),
+    sa.ForeignKeyConstraint(['period_id'], ['period.id'], name=op.f('fk_score_import_period_id_period')),
+    sa.ForeignKeyConstraint(['scope_unit_id'], ['unit.id'], name=op.f('fk_score_import_scope_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_score_import')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_score_import_stored_name'))
+    )
+    with op.batch_alter_table('score_import', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_score_import_framework_id'), ['framework_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_score_import_period_id'), ['period_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_score_import_state'), ['state'], unique=False)
 
     op.create_table('task',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -282,6 +445,76 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_activity_due_date'), ['due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_activity_plan_id'), ['plan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_activity_task_id'), ['task_id'], unique=False)
+
+    op.create_table('report_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('format', sa.String(length=10), nullable=False),
+    sa.Column('stored_path', sa.String(length=500), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['version_id'], ['report_version.id'], name=op.f('fk_report_file_version_id_report_version'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_file')),
+    sa.UniqueConstraint('version_id', 'format', name='version_format')
+    )
+    with op.batch_alter_table('report_file', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_file_version_id'), ['version_id'], unique=False)
+
+    op.create_table('score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('node_id', sa.Integer(), nullable=False),
+    sa.Column('framework_id', sa.Integer(), nullable=False),
+    sa.Column('period_id', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Numeric(precision=10, scale=4), nullable=True),
+    sa.Column('rate', sa.Numeric(precision=10, scale=4), nullable=True),
+    sa.Column('numerator', sa.Numeric(precision=18, scale=4), nullable=True),
+    sa.Column('denominator', sa.Numeric(precision=18, scale=4), nullable=True),
+    sa.Column('self_points', sa.Numeric(precision=10, scale=4), nullable=True),
+    sa.Column('official_points', sa.Numeric(precision=10, scale=4), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=500), nullable=False),
+    sa.Column('import_id', sa.Integer(), nullable=True),
+    sa.Column('published_rank', sa.Integer(), nullable=True),
+    sa.Column('published_rank_of', sa.Integer(), nullable=True),
+    sa.Column('published_band', sa.String(length=60), nullable=True),
+    sa.Column('published_change', sa.String(length=100), nullable=True),
+    sa.Column('reported_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['framework_id'], ['framework.id'], name=op.f('fk_score_framework_id_framework'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['import_id'], ['score_import.id'], name=op.f('fk_score_import_id_score_import'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['node_id'], ['framework_node.id'], name=op.f('fk_score_node_id_framework_node'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['period_id'], ['period.id'], name=op.f('fk_score_period_id_period')),
+    sa.ForeignKeyConstraint(['reported_by_id'], ['user.id'], name=op.f('fk_score_reported_by_id_user')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_score_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_score')),
+    sa.UniqueConstraint('unit_id', 'node_id', 'period_id', name='score_unit_node_period')
+    )
+    with op.batch_alter_table('score', schema=None) as batch_op:
+        batch_op.create_index('ix_score_framework_period', ['framework_id', 'period_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_score_import_id'), ['import_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_score_node_id'), ['node_id'], unique=False)
+        batch_op.create_index('ix_score_period_node', ['period_id', 'node_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_score_unit_id'), ['unit_id'], unique=False)
+
+    op.create_table('activity_indicator',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('activity_id', sa.Integer(), nullable=False),
+    sa.Column('node_id', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['activity_id'], ['activity.id'], name=op.f('fk_activity_indicator_activity_id_activity'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_activity_indicator_created_by_id_user')),
+    sa.ForeignKeyConstraint(['node_id'], ['framework_node.id'], name=op.f('fk_activity_indicator_node_id_framework_node'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_activity_indicator')),
+    sa.UniqueConstraint('activity_id', 'node_id', name='activity_indicator_pair')
+    )
+    with op.batch_alter_table('activity_indicator', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_activity_indicator_activity_id'), ['activity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_indicator_node_id'), ['node_id'], unique=False)
 
     op.create_table('assignment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -411,6 +644,23 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_assignment_activity_id'))
 
     op.drop_table('assignment')
+    with op.batch_alter_table('activity_indicator', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_activity_indicator_node_id'))
+        batch_op.drop_index(batch_op.f('ix_activity_indicator_activity_id'))
+
+    op.drop_table('activity_indicator')
+    with op.batch_alter_table('score', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_score_unit_id'))
+        batch_op.drop_index('ix_score_period_node')
+        batch_op.drop_index(batch_op.f('ix_score_node_id'))
+        batch_op.drop_index(batch_op.f('ix_score_import_id'))
+        batch_op.drop_index('ix_score_framework_period')
+
+    op.drop_table('score')
+    with op.batch_alter_table('report_file', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_file_version_id'))
+
+    op.drop_table('report_file')
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activity_task_id'))
         batch_op.drop_index(batch_op.f('ix_activity_plan_id'))
@@ -421,6 +671,22 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_task_group_id'))
 
     op.drop_table('task')
+    with op.batch_alter_table('score_import', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_score_import_state'))
+        batch_op.drop_index(batch_op.f('ix_score_import_period_id'))
+        batch_op.drop_index(batch_op.f('ix_score_import_framework_id'))
+
+    op.drop_table('score_import')
+    with op.batch_alter_table('report_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_version_state'))
+        batch_op.drop_index(batch_op.f('ix_report_version_report_id'))
+
+    op.drop_table('report_version')
+    with op.batch_alter_table('framework_node', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_framework_node_parent_id'))
+        batch_op.drop_index(batch_op.f('ix_framework_node_framework_id'))
+
+    op.drop_table('framework_node')
     with op.batch_alter_table('delivery_attempt', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_attempt_notification_id'))
 
@@ -429,7 +695,18 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_task_group_plan_id'))
 
     op.drop_table('task_group')
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_report_kind'))
+
+    op.drop_table('report')
     op.drop_table('reminder_policy')
+    with op.batch_alter_table('plan_import', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plan_import_state'))
+        batch_op.drop_index(batch_op.f('ix_plan_import_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_plan_import_created_by_id'))
+
+    op.drop_table('plan_import')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_user_id'))
         batch_op.drop_index(batch_op.f('ix_notification_next_attempt_at'))
@@ -437,6 +714,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_notification_day'))
 
     op.drop_table('notification')
+    with op.batch_alter_table('framework', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_framework_kind'))
+
+    op.drop_table('framework')
     op.drop_table('day_override')
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entry_user_id'))
@@ -465,6 +746,11 @@ def downgrade():
     op.drop_table('unit')
     op.drop_table('unit_kind')
     op.drop_table('reminder_scan')
+    with op.batch_alter_table('period', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_period_year'))
+        batch_op.drop_index(batch_op.f('ix_period_start'))
+
+    op.drop_table('period')
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_attempt_username'))
         batch_op.drop_index(batch_op.f('ix_login_attempt_at'))
