@@ -2,8 +2,17 @@
 from .assignment import ASSIGNMENT_ROLES, Assignment, Attachment, ExtensionRequest, ProgressUpdate
 from .audit import AuditEntry
 from .base import Base, TimestampMixin, db, utcnow
-from .indicator import (IMPORT_STATES, PERIOD_KINDS, TOTAL_CODE, ActivityIndicator, Framework, FrameworkNode,
-                        Period, Score, ScoreImport)
+from .indicator import (
+                        IMPORT_STATES,
+                        PERIOD_KINDS,
+                        TOTAL_CODE,
+                        ActivityIndicator,
+                        Framework,
+                        FrameworkNode,
+                        Period,
+                        Score,
+                        ScoreImport,
+)
 from .notification import DayOverride, DeliveryAttempt, Notification, ReminderPolicy, ReminderScan, UnitFlag
 from .plan import PLAN_KINDS, Activity, Plan, Task, TaskGroup
 from .plan_import import PLAN_IMPORT_STATES, PlanImport

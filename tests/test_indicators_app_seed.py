@@ -186,3 +186,13 @@ def test_province_scorecard_lists_the_tasks_of_the_units_below_it(seeded, units,
     login_as("leader", "HG")
     page = client.get(f"/indicators/units/{units['HG'].id}?framework=par-2022&period=2022").get_data(as_text=True)
     assert "84,41" in page and "40/63" in page and "Giảm 12 bậc" in page
+
+
+def test_bottlenecks_default_to_the_provinces_own_losses(seeded, client, login_as):
+    """Without a kind, the leader sees the province's own points lost (100 − 85,60), not a sum over levels."""
+    login_as("leader", "HG")
+    html = client.get("/indicators/bottlenecks?framework=766-2022&period=2024").get_data(as_text=True)
+    lost = html[html.index('data-kpi="lost"'):][:40]
+    assert "14,40" in lost
+    every_kind = client.get("/indicators/bottlenecks?framework=766-2022&period=2024&kind=").get_data(as_text=True)
+    assert "14,40" not in every_kind[every_kind.index('data-kpi="lost"'):][:40]

@@ -245,7 +245,9 @@ def parse_assignees(text: str | None) -> AssigneeSpec:
 
 _KEY_DROP = re.compile(r"[-–.'’\"]")
 _KEY_TP = re.compile(r"\btp\b\s*")
-_HEAD_TITLE = re.compile(r"^(?:giam doc|chanh|chu tich|thu truong|truong)\s+(?=so|van phong|ubnd|ban|cuc|huyen|thanh pho)")
+# a letter may address a unit through its head: "Giám đốc Sở X", "Chánh Văn phòng UBND tỉnh"
+_HEAD_TITLE = re.compile(
+    r"^(?:giam doc|chanh|chu tich|thu truong|truong)\s+(?=so|van phong|ubnd|ban|cuc|huyen|thanh pho)")
 
 
 def _name_keys(name: str) -> tuple[str, ...]:
@@ -253,7 +255,6 @@ def _name_keys(name: str) -> tuple[str, ...]:
     base = fold(_KEY_DROP.sub(" ", fold(name)))
     base = fold(base.replace("uy ban nhan dan", "ubnd").replace("&", " va "))
     base = fold(_KEY_TP.sub("thanh pho ", base))
-    # a letter may name the unit by its head: "Giám đốc Sở X", "Chánh Văn phòng UBND tỉnh"
     base = _HEAD_TITLE.sub("", base)
     keys = [base]
     if base.startswith("ubnd ") and len(base) > 5:

@@ -160,12 +160,18 @@ def index():
 def bottlenecks():
     framework, period, periods = _selection()
     kinds = _kinds()
-    kind = request.args.get("kind") or None
+    # by default the province's own results: summing every kind would count a point lost twice
+    # (once by the province, once by the units whose work makes it up); "" chooses all kinds
+    default_kind = "province" if "province" in kinds else None
+    kind = request.args.get("kind", default_kind) or None
     if kind is not None and kind not in kinds:
         abort(404)
     if framework is None or period is None:
         return render_template("indicators/bottlenecks.html", framework=None, frameworks=[], kinds=kinds)
     items = scores.lost_points_for(framework, period, kind=kind)
+    if not items and "kind" not in request.args and kind is not None:
+        kind = None  # the period has no province-level results: show every kind that has some
+        items = scores.lost_points_for(framework, period, kind=None)
     page = ListPage.of(items, request.args.get("page", 1, type=int), BOTTLENECKS_PER_PAGE)
     late_tasks = len({a.id for item in items for a in item.late_activities})
     return render_template(
