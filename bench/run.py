@@ -131,18 +131,23 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     sqlite_file = OUT / "bench.sqlite3"
     sqlite_file.unlink(missing_ok=True)
-    results = {"pages": {"sqlite": bench_backend("SQLite", f"sqlite:///{sqlite_file}")}}
-    if _pg_reachable():
-        results["pages"]["postgresql"] = bench_backend(
-            "PostgreSQL", f"{PG_URL}?options=-csearch_path%3Ddondoc_bench")
-    for script in sorted((ROOT / "bench").glob("bench_*.py")):
+    only = sys.argv[1] if len(sys.argv) > 1 else "all"
+    results: dict = {}
+    if only in ("all", "pages"):
+        results["pages"] = {"sqlite": bench_backend("SQLite", f"sqlite:///{sqlite_file}")}
+        if _pg_reachable():
+            results["pages"]["postgresql"] = bench_backend(
+                "PostgreSQL", f"{PG_URL}?options=-csearch_path%3Ddondoc_bench")
+    scripts = sorted((ROOT / "bench").glob("bench_*.py")) if only in ("all", "features") else []
+    for script in scripts:
         print(f"\n== {script.stem}")
         run = subprocess.run([sys.executable, "-m", f"bench.{script.stem}"], cwd=ROOT, capture_output=True,
                              text=True, check=False)
         print(run.stdout[-6000:] or run.stderr[-3000:])
         results[script.stem] = {"returncode": run.returncode, "output": run.stdout[-6000:]}
-    (OUT / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
-    print(f"\nFigures written to {OUT / 'results.json'}")
+    target = OUT / ("results.json" if only == "all" else f"results-{only}.json")
+    target.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+    print(f"\nFigures written to {target}")
 
 
 if __name__ == "__main__":
