@@ -85,9 +85,9 @@ def bench_backend(name: str, database_url: str) -> dict:
     try:
         for _ in range(100):
             try:
-                requests.get(f"{base}/healthz", timeout=1)
+                requests.get(f"{base}/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 time.sleep(0.2)
         office = _login(base, "bench.office", info["password"])
         unit = _login(base, "bench.unit", info["password"])

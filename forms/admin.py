@@ -1,11 +1,9 @@
 """Administration forms: units, unit kinds, users."""
-from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -14,8 +12,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import TextInput
 
+from forms.fields import VnDateField
 from models import ROLES
 
 ROLE_CHOICES = [
@@ -26,43 +24,6 @@ ROLE_CHOICES = [
 # Choice fields below skip WTForms' own choice check (an English message): the services refuse an unknown unit,
 # kind or role with a Vietnamese message naming the field.
 assert [code for code, _label in ROLE_CHOICES] == list(ROLES), "ROLE_CHOICES must follow models.ROLES"
-
-
-def parse_vn_date(text: str) -> date:
-    """A date written dd/mm/yyyy (as officials write it) or yyyy-mm-dd; ValueError otherwise."""
-    text = (text or "").strip()
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
-class VnDateField(Field):
-    """A text input taking dd/mm/yyyy; an impossible date such as 31/02/2023 is refused by name."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("render_kw", {"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
-        super().__init__(label, validators, **kwargs)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return self.data.strftime("%d/%m/%Y") if self.data else ""
-
-    def process_formdata(self, valuelist) -> None:
-        text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = parse_vn_date(text)
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Ngày «%(text)s» không hợp lệ; hãy ghi theo dạng dd/mm/yyyy", text=text)) from error
 
 
 def _required(label: str):

@@ -3,35 +3,10 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, IntegerField, MultipleFileField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, IntegerField, MultipleFileField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import TextInput
 
-from tracker.domain.formatting import fmt_date, parse_vn_date
-
-
-class VnDateField(Field):
-    """A dd/mm/yyyy date typed as text; impossible dates (31/02/2023) get a Vietnamese message."""
-
-    widget = TextInput()
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return " ".join(self.raw_data)
-        return fmt_date(self.data) if isinstance(self.data, date) else ""
-
-    def process_formdata(self, valuelist: list) -> None:
-        """Parse the typed text; empty stays None so Optional/DataRequired decide."""
-        text = (valuelist[0] if valuelist else "") or ""
-        if not text.strip():
-            self.data = None
-            return
-        try:
-            self.data = parse_vn_date(text)
-        except ValueError as error:
-            self.data = None
-            # the domain message already names the date and why it is wrong
-            raise ValueError(str(error)) from None
+from forms.fields import VnDateField
 
 
 def _check_version(_form, field) -> None:

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from forms.assignment import VnDateField
+from forms.fields import VnDateField
 
 
 class PolicyForm(FlaskForm):

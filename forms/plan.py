@@ -1,50 +1,31 @@
 """Forms for plans and directives: the plan itself, task groups, tasks and activities."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from forms.fields import WholeNumberField, clean_text
 from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.formatting import parse_vn_date
-from tracker.domain.textnorm import clean
-
-
-def _clean(value):
-    """Collapse whitespace and NFC-normalise what users type or paste from Word."""
-    return clean(value) if isinstance(value, str) else value
-
-
-class WholeNumberField(IntegerField):
-    """An integer field whose parse error is Vietnamese and names the field."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        try:
-            self.data = int(str(valuelist[0]).strip())
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("%(field)s phải là số nguyên", field=self.label.text)) from error
 
 
 class PlanForm(FlaskForm):
-    code = StringField(_l("Mã kế hoạch"), filters=[_clean],
+    code = StringField(_l("Mã kế hoạch"), filters=[clean_text],
                        validators=[DataRequired(_l("Hãy nhập mã kế hoạch")), Length(max=60)])
     kind = SelectField(_l("Loại"), choices=[SelectChoice("plan", _l("Kế hoạch")),
                                             SelectChoice("directive", _l("Văn bản chỉ đạo"))],
                        default="plan")
-    title = StringField(_l("Tên kế hoạch"), filters=[_clean],
+    title = StringField(_l("Tên kế hoạch"), filters=[clean_text],
                         validators=[DataRequired(_l("Hãy nhập tên kế hoạch")), Length(max=500)])
     # InputRequired, not DataRequired: it keeps the "not a whole number" error of a typed value
     year = WholeNumberField(_l("Năm"), validators=[InputRequired(_l("Hãy nhập năm của kế hoạch")),
                                                    NumberRange(2000, 2100, _l("Năm phải từ 2000 đến 2100"))])
-    issuer = StringField(_l("Cơ quan ban hành"), filters=[_clean], validators=[Length(max=255)])
-    doc_type = StringField(_l("Loại văn bản"), filters=[_clean], default="Quyết định", validators=[Length(max=60)])
-    doc_number = StringField(_l("Số, ký hiệu"), filters=[_clean], validators=[Length(max=60)])
-    doc_date = StringField(_l("Ngày ban hành (ngày/tháng/năm)"), filters=[_clean])
-    signer = StringField(_l("Người ký"), filters=[_clean], validators=[Length(max=200)])
+    issuer = StringField(_l("Cơ quan ban hành"), filters=[clean_text], validators=[Length(max=255)])
+    doc_type = StringField(_l("Loại văn bản"), filters=[clean_text], default="Quyết định", validators=[Length(max=60)])
+    doc_number = StringField(_l("Số, ký hiệu"), filters=[clean_text], validators=[Length(max=60)])
+    doc_date = StringField(_l("Ngày ban hành (ngày/tháng/năm)"), filters=[clean_text])
+    signer = StringField(_l("Người ký"), filters=[clean_text], validators=[Length(max=200)])
     declared_groups = WholeNumberField(_l("Số nhóm nhiệm vụ theo văn bản"),
                                        validators=[Optional(), NumberRange(min=0, message=_l("Không được âm"))])
     declared_tasks = WholeNumberField(_l("Số nhiệm vụ theo văn bản"),
@@ -82,9 +63,9 @@ class PlanForm(FlaskForm):
 
 
 class GroupForm(FlaskForm):
-    number = StringField(_l("Số thứ tự nhóm (I, II, …)"), filters=[_clean],
+    number = StringField(_l("Số thứ tự nhóm (I, II, …)"), filters=[clean_text],
                          validators=[DataRequired(_l("Hãy nhập số thứ tự nhóm")), Length(max=10)])
-    title = StringField(_l("Tên nhóm nhiệm vụ"), filters=[_clean],
+    title = StringField(_l("Tên nhóm nhiệm vụ"), filters=[clean_text],
                         validators=[DataRequired(_l("Hãy nhập tên nhóm nhiệm vụ")), Length(max=500)])
     declared_tasks = WholeNumberField(_l("Số nhiệm vụ theo văn bản"),
                                       validators=[Optional(), NumberRange(min=0, message=_l("Không được âm"))])
@@ -103,9 +84,9 @@ class GroupForm(FlaskForm):
 
 
 class TaskForm(FlaskForm):
-    number = StringField(_l("Số thứ tự nhiệm vụ"), filters=[_clean],
+    number = StringField(_l("Số thứ tự nhiệm vụ"), filters=[clean_text],
                          validators=[DataRequired(_l("Hãy nhập số thứ tự nhiệm vụ")), Length(max=10)])
-    title = TextAreaField(_l("Tên nhiệm vụ"), filters=[_clean],
+    title = TextAreaField(_l("Tên nhiệm vụ"), filters=[clean_text],
                           validators=[DataRequired(_l("Hãy nhập tên nhiệm vụ")), Length(max=4000)])
 
     def fill_from(self, task) -> None:
@@ -118,20 +99,20 @@ class TaskForm(FlaskForm):
 
 
 class ActivityForm(FlaskForm):
-    number = StringField(_l("Số thứ tự hoạt động"), filters=[_clean],
+    number = StringField(_l("Số thứ tự hoạt động"), filters=[clean_text],
                          validators=[DataRequired(_l("Hãy nhập số thứ tự hoạt động")), Length(max=20)])
-    content = TextAreaField(_l("Nội dung"), filters=[_clean],
+    content = TextAreaField(_l("Nội dung"), filters=[clean_text],
                             validators=[DataRequired(_l("Hãy nhập nội dung hoạt động")), Length(max=4000)])
-    product = TextAreaField(_l("Sản phẩm / chỉ tiêu"), filters=[_clean], validators=[Length(max=4000)])
-    target_province = StringField(_l("Chỉ tiêu cấp tỉnh"), filters=[_clean], validators=[Length(max=200)])
-    target_district = StringField(_l("Chỉ tiêu cấp huyện"), filters=[_clean], validators=[Length(max=200)])
-    target_commune = StringField(_l("Chỉ tiêu cấp xã"), filters=[_clean], validators=[Length(max=200)])
-    lead_text = TextAreaField(_l("Đơn vị chủ trì"), filters=[_clean],
+    product = TextAreaField(_l("Sản phẩm / chỉ tiêu"), filters=[clean_text], validators=[Length(max=4000)])
+    target_province = StringField(_l("Chỉ tiêu cấp tỉnh"), filters=[clean_text], validators=[Length(max=200)])
+    target_district = StringField(_l("Chỉ tiêu cấp huyện"), filters=[clean_text], validators=[Length(max=200)])
+    target_commune = StringField(_l("Chỉ tiêu cấp xã"), filters=[clean_text], validators=[Length(max=200)])
+    lead_text = TextAreaField(_l("Đơn vị chủ trì"), filters=[clean_text],
                               validators=[DataRequired(_l("Hãy nhập đơn vị chủ trì")), Length(max=2000)])
-    coordinating_text = TextAreaField(_l("Đơn vị phối hợp"), filters=[_clean], validators=[Length(max=2000)])
-    deadline_text = StringField(_l("Thời hạn (như văn bản ghi)"), filters=[_clean],
+    coordinating_text = TextAreaField(_l("Đơn vị phối hợp"), filters=[clean_text], validators=[Length(max=2000)])
+    deadline_text = StringField(_l("Thời hạn (như văn bản ghi)"), filters=[clean_text],
                                 validators=[DataRequired(_l("Hãy nhập thời hạn")), Length(max=255)])
-    footnotes = StringField(_l("Chú thích (ký hiệu, cách nhau bởi dấu phẩy)"), filters=[_clean],
+    footnotes = StringField(_l("Chú thích (ký hiệu, cách nhau bởi dấu phẩy)"), filters=[clean_text],
                             validators=[Length(max=100)])
     accept_unknown = BooleanField(_l("Vẫn lưu dù có tên đơn vị không nhận ra (đơn vị đó sẽ không được giao việc)"))
     version = HiddenField()

@@ -2,31 +2,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from forms.fields import WholeNumberField, clean_text
 from tracker.domain.formatting import parse_vn_date
-from tracker.domain.textnorm import clean
-
-
-def _clean(value):
-    """Collapse whitespace and NFC-normalise what users type or paste from Word."""
-    return clean(value) if isinstance(value, str) else value
-
-
-class YearField(IntegerField):
-    """A year whose parse error is Vietnamese and names the field."""
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not str(valuelist[0]).strip():
-            self.data = None
-            return
-        try:
-            self.data = int(str(valuelist[0]).strip())
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("%(field)s phải là số nguyên, ví dụ 2024", field=self.label.text)) from error
-
 
 _YEAR_RANGE = NumberRange(min=2000, max=2100, message=_l("Năm phải từ 2000 đến 2100"))
 
@@ -34,10 +14,11 @@ _YEAR_RANGE = NumberRange(min=2000, max=2100, message=_l("Năm phải từ 2000 
 class PlanUploadForm(FlaskForm):
     file = FileField(_l("Tệp phụ lục kế hoạch (.docx hoặc .xlsx)"),
                      validators=[FileRequired(_l("Hãy chọn tệp Word hoặc Excel của kế hoạch"))])
-    code = StringField(_l("Mã kế hoạch (để trống: lấy theo số quyết định)"), filters=[_clean],
+    code = StringField(_l("Mã kế hoạch (để trống: lấy theo số quyết định)"), filters=[clean_text],
                        validators=[Optional(), Length(max=60, message=_l("Mã kế hoạch tối đa 60 ký tự"))])
-    year = YearField(_l("Năm kế hoạch (để trống: lấy từ tệp)"), validators=[Optional(), _YEAR_RANGE])
-    title = StringField(_l("Tên kế hoạch (để trống: lấy từ tệp)"), filters=[_clean],
+    year = WholeNumberField(_l("Năm kế hoạch (để trống: lấy từ tệp)"), example="2024",
+                            validators=[Optional(), _YEAR_RANGE])
+    title = StringField(_l("Tên kế hoạch (để trống: lấy từ tệp)"), filters=[clean_text],
                         validators=[Optional(), Length(max=500, message=_l("Tên kế hoạch tối đa 500 ký tự"))])
 
 
@@ -45,16 +26,17 @@ class PreviewForm(FlaskForm):
     """The plan's own fields in the preview; the cells of the tree are posted as cell-<key> inputs."""
 
     version = HiddenField()
-    code = StringField(_l("Mã kế hoạch"), filters=[_clean], validators=[
+    code = StringField(_l("Mã kế hoạch"), filters=[clean_text], validators=[
         DataRequired(_l("Hãy nhập mã kế hoạch")), Length(max=60, message=_l("Mã kế hoạch tối đa 60 ký tự"))])
-    title = TextAreaField(_l("Tên kế hoạch"), filters=[_clean], validators=[
+    title = TextAreaField(_l("Tên kế hoạch"), filters=[clean_text], validators=[
         DataRequired(_l("Hãy nhập tên kế hoạch")), Length(max=500, message=_l("Tên kế hoạch tối đa 500 ký tự"))])
-    year = YearField(_l("Năm kế hoạch"), validators=[InputRequired(_l("Hãy nhập năm kế hoạch")), _YEAR_RANGE])
-    issuer = StringField(_l("Cơ quan ban hành"), filters=[_clean], validators=[Optional(), Length(max=255)])
-    doc_type = StringField(_l("Loại văn bản"), filters=[_clean], validators=[Optional(), Length(max=60)])
-    doc_number = StringField(_l("Số văn bản"), filters=[_clean], validators=[Optional(), Length(max=60)])
-    doc_date = StringField(_l("Ngày ban hành (dd/mm/yyyy)"), filters=[_clean], validators=[Optional()])
-    signer = StringField(_l("Người ký"), filters=[_clean], validators=[Optional(), Length(max=200)])
+    year = WholeNumberField(_l("Năm kế hoạch"), example="2024",
+                            validators=[InputRequired(_l("Hãy nhập năm kế hoạch")), _YEAR_RANGE])
+    issuer = StringField(_l("Cơ quan ban hành"), filters=[clean_text], validators=[Optional(), Length(max=255)])
+    doc_type = StringField(_l("Loại văn bản"), filters=[clean_text], validators=[Optional(), Length(max=60)])
+    doc_number = StringField(_l("Số văn bản"), filters=[clean_text], validators=[Optional(), Length(max=60)])
+    doc_date = StringField(_l("Ngày ban hành (dd/mm/yyyy)"), filters=[clean_text], validators=[Optional()])
+    signer = StringField(_l("Người ký"), filters=[clean_text], validators=[Optional(), Length(max=200)])
 
     def validate_doc_date(self, field) -> None:
         """Dates are typed dd/mm/yyyy."""
@@ -77,8 +59,9 @@ class ConfirmForm(FlaskForm):
 
 
 class CloneForm(FlaskForm):
-    code = StringField(_l("Mã kế hoạch mới"), filters=[_clean], validators=[
+    code = StringField(_l("Mã kế hoạch mới"), filters=[clean_text], validators=[
         DataRequired(_l("Hãy nhập mã kế hoạch mới")), Length(max=60, message=_l("Mã kế hoạch tối đa 60 ký tự"))])
-    year = YearField(_l("Năm của kế hoạch mới"), validators=[InputRequired(_l("Hãy nhập năm")), _YEAR_RANGE])
-    title = TextAreaField(_l("Tên kế hoạch mới (để trống: thay năm trong tên cũ)"), filters=[_clean],
+    year = WholeNumberField(_l("Năm của kế hoạch mới"), example="2024",
+                            validators=[InputRequired(_l("Hãy nhập năm")), _YEAR_RANGE])
+    title = TextAreaField(_l("Tên kế hoạch mới (để trống: thay năm trong tên cũ)"), filters=[clean_text],
                           validators=[Optional(), Length(max=500, message=_l("Tên kế hoạch tối đa 500 ký tự"))])

@@ -48,6 +48,26 @@ def require(capability: str):
     return decorator
 
 
+def require_any(*capabilities: str):
+    """View decorator: log in first, then 403 unless the role holds one of the capabilities."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not any(can(current_user, capability) for capability in capabilities):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+#: readers of plans, indicators and reports: everyone who sees all units, and unit users (scope checked later)
+viewer_required = require_any("view_all", "view_unit")
+
+
 def descendant_ids(root_id: int, parent_pairs) -> set[int]:
     """The root and every unit below it, from (id, parent_id) pairs."""
     children: dict[int | None, list[int]] = {}

@@ -22,8 +22,8 @@ from forms.admin import (
     UnitKindForm,
     UserCreateForm,
     UserEditForm,
-    parse_vn_date,
 )
+from forms.fields import parse_form_date
 from models import ROLES, AuditEntry, Unit, UnitKind, User, db
 from tracker.domain.textnorm import fold
 from tracker.permissions import descendant_ids, require
@@ -416,7 +416,7 @@ def _parse_day_arg(name: str, label: str, errors: list[str]) -> date | None:
     if not text:
         return None
     try:
-        return parse_vn_date(text)
+        return parse_form_date(text)
     except ValueError:
         errors.append(_("%(field)s: ngày «%(text)s» không hợp lệ; hãy ghi theo dạng dd/mm/yyyy", field=label,
                         text=text))

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import wraps
 from math import ceil
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
@@ -40,7 +39,7 @@ from models import (
 from tracker.charts import bar_chart, trend_chart
 from tracker.domain.periods import PeriodError
 from tracker.domain.scoring import percent_of_max
-from tracker.permissions import can, can_see_unit, require
+from tracker.permissions import can, can_see_unit, require, viewer_required
 from tracker.services import frameworks as frameworks_service
 from tracker.services import indicator_links, score_import, scores
 from tracker.services.frameworks import FrameworkError, FrameworkLoadError
@@ -54,19 +53,6 @@ bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 BOTTLENECKS_PER_PAGE = 15
 RESULTS_PER_PAGE = 30
 LINKS_PER_PAGE = 50
-
-
-def viewer_required(view):
-    """Log in first; then the office, leaders and unit users may read (unit users within their scope)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not (can(current_user, "view_all") or can(current_user, "view_unit")):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @dataclass

@@ -1,17 +1,16 @@
 """Plans and directives: the list, the plan tree with progress, the activity page, and editing."""
 from datetime import date
-from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from forms.plan import ActivityForm, DeleteForm, GroupForm, PlanForm, TaskForm
 from models import PLAN_KINDS, Plan, Task, TaskGroup, db
 from tracker.domain.formatting import parse_vn_date
 from tracker.domain.status import STATUS_LABELS, Status, rollup
-from tracker.permissions import can, require, unit_scope
+from tracker.permissions import can, require, unit_scope, viewer_required
 from tracker.services import dashboards, plan_tree
 from tracker.services import plans as plans_service
 from tracker.services.assignments import ConflictError
@@ -35,19 +34,6 @@ def _plan_helpers() -> dict:
         # translated once per page: the tree may show a thousand badges
         "status_labels": {status.value: _(STATUS_LABELS[status]) for status in Status},
     }
-
-
-def viewer_required(view):
-    """Log in first; then the office, leaders and unit users may read plans (unit users within their scope)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not (can(current_user, "view_all") or can(current_user, "view_unit")):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _int_arg(name: str) -> int | None:

@@ -1,11 +1,10 @@
 """Reports: the list, new year-end reports and results notices, progress while the job runs, and downloads."""
 from datetime import date
-from functools import wraps
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
@@ -14,7 +13,7 @@ from models import Plan, Report, ReportVersion, Unit, db
 from tracker.domain.formatting import parse_vn_date
 from tracker.domain.frameworks import load_frameworks
 from tracker.jobs_queue import enqueue, queue
-from tracker.permissions import can
+from tracker.permissions import can, viewer_required
 from tracker.services import reports as service
 from tracker.services.units import tree
 
@@ -22,19 +21,6 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 JOB = "jobs.reports.generate_report"
 #: a report of 200 units takes seconds; ten minutes covers a busy worker
 JOB_TIMEOUT = 600
-
-
-def reader_required(view):
-    """Log in first; the office, admins, leaders and unit users may open report pages (scope checked later)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not (can(current_user, "view_all") or can(current_user, "view_unit")):
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _load(report_id: int) -> Report:
@@ -177,7 +163,7 @@ def _save_notice(form: NoticeForm, report: Report | None):
 
 
 @bp.route("/")
-@reader_required
+@viewer_required
 def index():
     page = db.paginate(service.visible_reports_query(current_user), page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
@@ -187,7 +173,7 @@ def index():
 
 
 @bp.route("/new/year", methods=["GET", "POST"])
-@reader_required
+@viewer_required
 def new_year():
     if not (can(current_user, "manage_reports") or can(current_user, "view_unit")):
         abort(403)
@@ -205,7 +191,7 @@ def new_year():
 
 
 @bp.route("/new/notice", methods=["GET", "POST"])
-@reader_required
+@viewer_required
 def new_notice():
     if not can(current_user, "manage_reports"):
         abort(403)
@@ -221,7 +207,7 @@ def new_notice():
 
 
 @bp.route("/<int:report_id>")
-@reader_required
+@viewer_required
 def detail(report_id: int):
     report = _load(report_id)
     return render_template("reports/detail.html", report=report, versions=report.versions,
@@ -230,7 +216,7 @@ def detail(report_id: int):
 
 
 @bp.route("/<int:report_id>/edit", methods=["GET", "POST"])
-@reader_required
+@viewer_required
 def edit(report_id: int):
     report = _load(report_id)
     if not service.can_create(current_user, report.kind, report.unit_id):
@@ -247,7 +233,7 @@ def edit(report_id: int):
 
 
 @bp.route("/<int:report_id>/regenerate", methods=["POST"])
-@reader_required
+@viewer_required
 def regenerate(report_id: int):
     report = _load(report_id)
     if not service.can_create(current_user, report.kind, report.unit_id):
@@ -261,7 +247,7 @@ def regenerate(report_id: int):
 
 
 @bp.route("/<int:report_id>/v<int:number>/status")
-@reader_required
+@viewer_required
 def status(report_id: int, number: int):
     report = _load(report_id)
     version = _version(report, number)
@@ -280,7 +266,7 @@ def status(report_id: int, number: int):
 
 
 @bp.route("/<int:report_id>/v<int:number>/<fmt>")
-@reader_required
+@viewer_required
 def download(report_id: int, number: int, fmt: str):
     report = _load(report_id)
     version = _version(report, number)
