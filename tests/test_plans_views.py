@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from models import Activity, Assignment, AuditEntry, ProgressUpdate, TaskGroup, Unit, UnitKind
 from tests.plans_helpers import STP, SVH, VPUB, assignments_of, login, make_plan, plan_data
 from tracker.services import plans as plans_service
+from tracker.views.plans import ACTIVITIES_PER_PAGE
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
 #: Placeholders: {plan_id}/{group_id}/{task_id}/{activity_id} of a plan whose activities are assigned to HG-STP
@@ -179,7 +180,7 @@ def test_tree_of_the_real_2023_plan_names_the_decision_and_the_gaps(client, db, 
     assert present == report.activities
     assert f"Văn bản công bố 57 hoạt động; dữ liệu có {present}; thiếu III.2.1, III.5.1, IV.1" in text
     # 20 activities per page, in document order, headed by their group and task
-    assert len(_activity_ids_on_page(response)) == 20
+    assert len(_activity_ids_on_page(response)) == ACTIVITIES_PER_PAGE
     assert "I. Chỉ tiêu về cải cách TTHC" in text
     assert "Tỷ lệ TTHC có yêu cầu nghĩa vụ tài chính được thanh toán trực tuyến" in text
 
@@ -298,12 +299,12 @@ def test_tree_search_finds_units_of_collective_assignments(client, db, units, ma
 
 
 def test_tree_paginates_by_activity_and_keeps_headings(client, db, units, make_user):
-    plan = make_plan(activities=25, groups=2, tasks_per_group=1)
+    plan = make_plan(activities=ACTIVITIES_PER_PAGE + 5, groups=2, tasks_per_group=1)
     login(client, make_user, "office")
     first = client.get(f"/plans/{plan.id}")
     second = client.get(f"/plans/{plan.id}?page=2")
     first_ids, second_ids = _activity_ids_on_page(first), _activity_ids_on_page(second)
-    assert len(first_ids) == 20 and len(second_ids) == 5 and not set(first_ids) & set(second_ids)
+    assert len(first_ids) == ACTIVITIES_PER_PAGE and len(second_ids) == 5 and not set(first_ids) & set(second_ids)
     assert "II. Nhóm nhiệm vụ số 2" in _text(second) and "II.1. Nhiệm vụ 2.1" in _text(second)
     assert "Trang 1/2" in _text(first)
     # roll-ups cover the whole plan, not only the page

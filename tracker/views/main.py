@@ -12,6 +12,9 @@ from tracker.services import dashboards
 
 bp = Blueprint("main", __name__)
 
+#: rows per list on the dashboards: a summary page, each list paginates on its own
+DASHBOARD_LIST_SIZE = 10
+
 
 @bp.route("/")
 @login_required
@@ -38,7 +41,7 @@ def dashboard():
     today = date.today()
     plans, plan_ids, year = _plan_filter()
     page = request.args.get("page", 1, type=int)
-    per_page = current_app.config["PER_PAGE"]
+    per_page = DASHBOARD_LIST_SIZE
     overdue = db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, status="overdue"),
                           page=page, per_page=per_page, error_out=False)
     return render_template(
@@ -71,8 +74,7 @@ def unit_dashboard():
         "main/unit_dashboard.html", today=today, total=dashboards.status_counts(today, unit_ids=scope),
         owed=owed, status=status,
         late=db.paginate(dashboards.assignment_list_query(today, unit_ids=scope, status="overdue"),
-                         page=request.args.get("pl", 1, type=int), per_page=current_app.config["PER_PAGE"],
-                         error_out=False),
+                         page=request.args.get("pl", 1, type=int), per_page=DASHBOARD_LIST_SIZE, error_out=False),
     )
 
 

@@ -20,7 +20,7 @@ from tracker.services.plans import PlanError
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
 #: the tree paginates by activities; headings of the page's groups and tasks are repeated on each page
-ACTIVITIES_PER_PAGE = 20
+ACTIVITIES_PER_PAGE = 10  # a page of activities may hold hundreds of unit rows
 HISTORY_PER_PAGE = 20
 DUE_PRESETS = (7, 30)
 
