@@ -1,4 +1,5 @@
 """Entry point for `flask --app app …` and gunicorn (`app:app`)."""
-from tracker import create_app
+from tracker import create_app, freeze_heap_after_first_request
 
 app = create_app()
+freeze_heap_after_first_request(app)

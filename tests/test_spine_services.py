@@ -175,3 +175,20 @@ def test_healthz_stays_up_when_redis_is_down(app, db):
 
 def test_no_session_state_leaks(db):
     assert _db.session.scalar(select(func.count(Unit.id))) == 0
+
+
+def test_dashboard_unit_table_paginates(client, db, units, login_as):
+    """A province has about 200 units: the by-unit table shows 20 at a time, most overdue first."""
+    from tracker.views.main import DASHBOARD_UNITS_PAGE
+
+    unit_ids = [u.id for u in units.values()][:DASHBOARD_UNITS_PAGE + 5]
+    make_plan(db, code="KH-PAGE", activities=1, unit_ids=unit_ids)
+    db.session.commit()
+    login_as("office")
+    first = client.get("/dashboard").get_data(as_text=True)
+    second = client.get("/dashboard?pu=2").get_data(as_text=True)
+    by_unit = first[first.index("Theo đơn vị"):first.index('id="overdue"')]
+    assert by_unit.count("<tr><td>") == DASHBOARD_UNITS_PAGE
+    assert "Trang 1/2" in by_unit
+    rest = second[second.index("Theo đơn vị"):second.index('id="overdue"')]
+    assert rest.count("<tr><td>") == 5

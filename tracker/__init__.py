@@ -56,6 +56,26 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def freeze_heap_after_first_request(app: Flask) -> None:
+    """Move the long-lived heap out of the garbage collector's reach once the first request has warmed it.
+
+    The app's objects (models, compiled templates, catalogs, SQL caches) never become garbage, yet every
+    full collection walks them: about 80 ms every few dozen requests on the plan tree, which is what the
+    p95 latency measured. Frozen, a full collection costs a few milliseconds.
+    """
+    import gc
+
+    state = {"frozen": False}
+
+    @app.after_request
+    def _freeze(response):
+        if not state["frozen"]:
+            state["frozen"] = True
+            gc.collect()
+            gc.freeze()
+        return response
+
+
 def _register_query_stats(app: Flask) -> None:
     """Benchmark aid: X-Query-Count and X-Server-Time-ms headers on every response."""
     import time

@@ -1,7 +1,5 @@
 """Administration: the unit tree and unit kinds, users, and the audit log."""
-import math
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -26,6 +24,7 @@ from forms.admin import (
 from forms.fields import parse_form_date
 from models import ROLES, AuditEntry, Unit, UnitKind, User, db
 from tracker.domain.textnorm import fold
+from tracker.pagination import ListPage
 from tracker.permissions import descendant_ids, require
 from tracker.services import accounts
 from tracker.services import units as unit_service
@@ -35,36 +34,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: rows per page of the unit tree (the tree is ordered in Python, then sliced)
 TREE_PAGE_SIZE = 100
-
-
-@dataclass
-class ListPage:
-    """A page of an already-loaded list, shaped like Flask-SQLAlchemy's Pagination for the macro."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _page_arg() -> int:

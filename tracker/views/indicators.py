@@ -1,9 +1,7 @@
 """Indicators: bottlenecks (điểm nghẽn), results, frameworks, indicator and unit pages, imports, links, reports."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from math import ceil
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -39,6 +37,7 @@ from models import (
 from tracker.charts import bar_chart, trend_chart
 from tracker.domain.periods import PeriodError
 from tracker.domain.scoring import percent_of_max
+from tracker.pagination import ListPage
 from tracker.permissions import can, can_see_unit, require, viewer_required
 from tracker.services import frameworks as frameworks_service
 from tracker.services import indicator_links, score_import, scores
@@ -53,43 +52,6 @@ bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 BOTTLENECKS_PER_PAGE = 15
 RESULTS_PER_PAGE = 30
 LINKS_PER_PAGE = 50
-
-
-@dataclass
-class ListPage:
-    """A page of an already computed list, with the attributes the pagination macro reads."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @classmethod
-    def of(cls, rows: list, page: int, per_page: int) -> ListPage:
-        """Slice `rows` for page `page` (1-based; out of range → the last page)."""
-        pages = max(1, ceil(len(rows) / per_page))
-        page = min(max(page, 1), pages)
-        return cls(rows[(page - 1) * per_page: page * per_page], page, per_page, len(rows))
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _upload_folder():

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from models import db
+from tracker.pagination import ListPage
 from tracker.permissions import can, require, unit_scope
 from tracker.redis_conn import redis_ok
 from tracker.services import dashboards
@@ -14,6 +15,8 @@ bp = Blueprint("main", __name__)
 
 #: rows per list on the dashboards: a summary page, each list paginates on its own
 DASHBOARD_LIST_SIZE = 10
+#: units per page in the by-unit and no-update tables (a province has about 200 units)
+DASHBOARD_UNITS_PAGE = 20
 
 
 @bp.route("/")
@@ -50,13 +53,15 @@ def dashboard():
         today=today,
         total=dashboards.status_counts(today, plan_ids=plan_ids),
         groups=dashboards.by_group(today, plan_ids),
-        units=dashboards.by_unit(today, plan_ids),
+        units=ListPage.of(dashboards.by_unit(today, plan_ids), request.args.get("pu", 1, type=int),
+                          DASHBOARD_UNITS_PAGE),
         overdue=overdue,
         due7=db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, due_within=7),
                          page=request.args.get("p7", 1, type=int), per_page=per_page, error_out=False),
         due30=db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, due_within=30),
                           page=request.args.get("p30", 1, type=int), per_page=per_page, error_out=False),
-        stale=dashboards.stale_units(today, plan_ids=plan_ids),
+        stale=ListPage.of(dashboards.stale_units(today, plan_ids=plan_ids), request.args.get("ps", 1, type=int),
+                          DASHBOARD_UNITS_PAGE),
         read_only=not can(current_user, "review"),
     )
 
