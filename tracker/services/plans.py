@@ -263,28 +263,27 @@ def save_plan(user, plan: Plan | None, values: dict) -> Plan:
     return plan
 
 
+def _save_child(user, model, parent_column, parent_id: int, obj, values: dict, noun: str):
+    """Create (last among its siblings) or edit a group or task, audited either way."""
+    if obj is None:
+        obj = model(**{parent_column.key: parent_id}, position=next_position(model, parent_column, parent_id),
+                    **values)
+        db.session.add(obj)
+        db.session.flush()
+        audit.record(user, "create", obj, f"Tạo {noun} {obj.number}")
+        return obj
+    audit.apply(user, obj, values, summary=f"Sửa {noun} {obj.number}")
+    return obj
+
+
 def save_group(user, plan: Plan, group: TaskGroup | None, values: dict) -> TaskGroup:
     """Create or edit a task group."""
-    if group is None:
-        group = TaskGroup(plan_id=plan.id, position=next_position(TaskGroup, TaskGroup.plan_id, plan.id), **values)
-        db.session.add(group)
-        db.session.flush()
-        audit.record(user, "create", group, f"Tạo nhóm {group.number}")
-        return group
-    audit.apply(user, group, values, summary=f"Sửa nhóm {group.number}")
-    return group
+    return _save_child(user, TaskGroup, TaskGroup.plan_id, plan.id, group, values, "nhóm")
 
 
 def save_task(user, group: TaskGroup, task: Task | None, values: dict) -> Task:
     """Create or edit a task."""
-    if task is None:
-        task = Task(group_id=group.id, position=next_position(Task, Task.group_id, group.id), **values)
-        db.session.add(task)
-        db.session.flush()
-        audit.record(user, "create", task, f"Tạo nhiệm vụ {task.number}")
-        return task
-    audit.apply(user, task, values, summary=f"Sửa nhiệm vụ {task.number}")
-    return task
+    return _save_child(user, Task, Task.group_id, group.id, task, values, "nhiệm vụ")
 
 
 def save_activity(user, task: Task, activity: Activity | None, spec: dict) -> tuple[Activity, list[str]]:
