@@ -192,3 +192,14 @@ def test_dashboard_unit_table_paginates(client, db, units, login_as):
     assert "Trang 1/2" in by_unit
     rest = second[second.index("Theo đơn vị"):second.index('id="overdue"')]
     assert rest.count("<tr><td>") == 5
+
+
+def test_dashboard_defaults_to_the_latest_plans_of_the_users_own_province(client, db):
+    """The demo holds Hà Giang's 2023 plan and Hậu Giang's 2024 letter: Hà Giang's office starts on its own."""
+    seed.seed_demo(today=date(2024, 12, 1))
+    db.session.commit()
+    client.post("/login", data={"username": "vanphong", "password": seed.DEMO_PASSWORD})
+    page = client.get("/dashboard").get_data(as_text=True)
+    selected = page[page.index('name="plan"'):page.index("</select>", page.index('name="plan"'))]
+    assert 'selected>2023 · HG-KSTTHC-2023' in selected
+    assert "HAG-CV1487-2024</option>" in selected and 'selected>2024 · HAG' not in selected

@@ -83,6 +83,16 @@ def descendant_ids(root_id: int, parent_pairs) -> set[int]:
     return found
 
 
+def ancestor_ids(unit_id: int) -> list[int]:
+    """The unit and every unit above it, nearest first."""
+    parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    chain: list[int] = []
+    while unit_id is not None and unit_id not in chain:
+        chain.append(unit_id)
+        unit_id = parents.get(unit_id)
+    return chain
+
+
 def unit_scope(user) -> set[int] | None:
     """Unit ids the user may see; None means every unit."""
     if can(user, "view_all"):

@@ -99,3 +99,9 @@ def plans_for_year(year: int | None = None) -> list[Plan]:
     if year:
         query = query.where(Plan.year == year)
     return list(db.session.scalars(query))
+
+
+def plans_of_issuers(plans: list[Plan], issuer_ids: list[int]) -> list[Plan]:
+    """The plans issued by one of these units (a province office sees its own province's plans first)."""
+    wanted = set(issuer_ids)
+    return [plan for plan in plans if plan.issuer_unit_id in wanted]

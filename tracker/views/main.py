@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from models import db
 from tracker.pagination import ListPage
-from tracker.permissions import can, require, unit_scope
+from tracker.permissions import ancestor_ids, can, require, unit_scope
 from tracker.redis_conn import redis_ok
 from tracker.services import dashboards
 
@@ -28,13 +28,14 @@ def index():
 
 
 def _plan_filter() -> tuple[list, list[int], int | None]:
-    """Plans chosen in the filter; by default every plan of the latest year (the office's working set)."""
+    """Plans chosen in the filter; by default the latest year's plans issued by the user's own province."""
     plans = dashboards.plans_for_year()
     chosen = [int(p) for p in request.args.getlist("plan") if p.isdigit()]
     year = request.args.get("year", type=int)
     if not chosen and plans:
-        year = year or plans[0].year
-        chosen = [p.id for p in plans if p.year == year]
+        own = dashboards.plans_of_issuers(plans, ancestor_ids(current_user.unit_id)) or plans
+        year = year or own[0].year
+        chosen = [p.id for p in own if p.year == year] or [p.id for p in plans if p.year == year]
     return plans, chosen, year
 
 
