@@ -26,13 +26,18 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
 
+def _schema() -> str:
+    """This worker's PostgreSQL schema; the run's pid keeps concurrent runs (two engineers, CI) apart."""
+    run = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+    return f"dondoc_test_{_worker()}_{run}"
+
+
 def _database_url(tmp_root: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_root / f'test-{_worker()}.sqlite3'}"
     url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    # the parent pid keeps concurrent runs (two engineers, or CI beside a developer) apart
-    schema = f"dondoc_test_{_worker()}_{os.getppid() if os.environ.get('PYTEST_XDIST_WORKER') else os.getpid()}"
+    schema = _schema()
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -40,6 +45,19 @@ def _database_url(tmp_root: Path) -> str:
     engine.dispose()
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _drop_test_schema() -> None:
+    """Leave the shared PostgreSQL database as we found it."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    schema = _schema()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
 
 
 class FreshUserClient(FlaskClient):
@@ -80,6 +98,7 @@ def app(tmp_path_factory):
     yield app
     with app.app_context():
         _db.engine.dispose()
+    _drop_test_schema()
 
 
 @pytest.fixture()

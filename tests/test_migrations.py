@@ -36,3 +36,8 @@ def test_upgrade_gives_the_models_schema_and_downgrade_undoes_it(tmp_path):
             remaining = set(db.inspect(conn).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
+    if os.environ.get("TEST_DATABASE_URL"):
+        engine = create_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS dondoc_migrations_{os.getpid()} CASCADE"))
+        engine.dispose()
