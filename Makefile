@@ -19,10 +19,11 @@ $(VENV)/.installed: requirements.txt
 translations: venv
 	$(BIN)/pybabel compile -d translations --statistics 2>&1 | tail -1
 
-# Debian packages the product and its tests use: Chromium (browser tests), poppler-utils (PDF → PNG),
-# Liberation fonts (Times-compatible, for reports), harfbuzz subsetting (fast WeasyPrint fonts).
+# Debian packages the product and its tests use: pango (WeasyPrint's text layout), Liberation fonts
+# (Times-compatible, for reports), harfbuzz subsetting (fast WeasyPrint fonts), poppler-utils (PDF → PNG
+# for charts in Word and for looking at reports), Chromium (browser tests).
 # Installed where we can (root with apt); elsewhere the tests that need them say so and skip.
-SYSTEM_PACKAGES := chromium poppler-utils fonts-liberation2 libharfbuzz-subset0
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation2 libharfbuzz-subset0 poppler-utils chromium
 system-deps:
 	@if command -v dpkg >/dev/null && ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -31,7 +32,7 @@ system-deps:
 	  else echo "system-deps: not root; install $(SYSTEM_PACKAGES) to run every test"; fi; \
 	fi
 
-run: venv translations
+run: venv translations system-deps
 	PORT=$(PORT) $(BIN)/python -m tracker.launch
 
 test: venv translations system-deps
