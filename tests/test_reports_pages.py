@@ -149,6 +149,31 @@ def test_list_page_query_count_does_not_grow_with_reports(app, db, report_world,
     assert many.count == few.count, "\n".join(many.statements) + "\n-----\n" + "\n".join(few.statements)
 
 
+def test_detail_page_query_count_does_not_grow_with_versions(app, db, report_world, count_queries):
+    office, admin = report_world["users"]["office"], report_world["users"]["admin"]
+    report = _report(db, office)
+    service.new_version(office, report)
+    db.session.commit()
+    client = _login(app, office)
+    url = f"/reports/{report.id}"
+    admin_name = admin.username
+    client.get(url)
+    db.session.close()  # measure a cold session, as in production, not the test's warm identity map
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    for number in range(6):  # versions by two requesters, each with a stored file
+        version = service.new_version(admin if number % 2 else office, report)
+        db.session.add(ReportFile(version_id=version.id, format="pdf", stored_path=f"v{version.number}.pdf",
+                                  size=2048, sha256="0" * 64))
+    db.session.commit()
+    client.get(url)
+    db.session.close()
+    with count_queries() as many:
+        page = client.get(url)
+    assert page.status_code == 200 and page.get_data(as_text=True).count(admin_name) == 3
+    assert many.count == few.count, "\n".join(many.statements) + "\n-----\n" + "\n".join(few.statements)
+
+
 @pytest.fixture()
 def plan_2023(db, units):
     plan = make_plan(db, code="KH-KSTTHC-2023", year=2023, activities=3,

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from forms.report import NoticeForm, RegenerateForm, YearReportForm
 from models import Plan, Report, ReportVersion, Unit, db
@@ -210,7 +211,12 @@ def new_notice():
 @viewer_required
 def detail(report_id: int):
     report = _load(report_id)
-    return render_template("reports/detail.html", report=report, versions=report.versions,
+    # every version row shows its files and requester: load them with the versions, not one query per row
+    versions = list(db.session.scalars(
+        select(ReportVersion).where(ReportVersion.report_id == report.id)
+        .options(selectinload(ReportVersion.files), joinedload(ReportVersion.requested_by))
+        .order_by(ReportVersion.number.desc())))
+    return render_template("reports/detail.html", report=report, versions=versions,
                            may_edit=service.can_create(current_user, report.kind, report.unit_id),
                            regenerate_form=RegenerateForm())
 
