@@ -282,6 +282,24 @@ def test_ratio_report_computes_rate_and_points(world, db, client):
     assert db.session.get(Score, score.id).points == Decimal("9.0000")  # refused edits changed nothing
 
 
+def test_ratio_report_query_count_does_not_grow_with_ratio_indicators(world, db, client, count_queries):
+    login(client, world["users"]["unit_officer"])
+    unit_id = world["ids"]["unit_id"]
+    ratio_counts = {code: sum(1 for node in db.session.scalars(select(FrameworkNode).join(Framework).where(
+        Framework.code == code)) if node.is_ratio) for code in ("766-2025", "766-2022")}
+    assert ratio_counts["766-2025"] < ratio_counts["766-2022"]
+
+    def measure(code: str) -> int:
+        url = f"/indicators/units/{unit_id}/report?framework={code}&period=2024"
+        assert client.get(url).status_code == 200  # creates the period and warms the framework caches
+        db.session.close()  # a cold session, as in production
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    assert measure("766-2022") == measure("766-2025")
+
+
 def test_ratio_report_does_not_overwrite_published_scores(world, db, client, app):
     framework = by_code("766-2022")
     online = db.session.scalar(select(FrameworkNode).where(FrameworkNode.framework_id == framework.id,

@@ -369,6 +369,10 @@ def report(unit_id: int):
         period = scores.get_or_create_period(label)
     except PeriodError:
         abort(404)
+    if request.method == "GET":
+        # keeps a newly created period (harmless and reused); committed before the nodes are loaded because a
+        # commit expires them and the page would then reload each node with its own query
+        db.session.commit()
     nodes = [n for n in frameworks_service.tree_nodes(framework.id) if n.is_ratio]
     current = {s.node_id: s for s in db.session.scalars(select(Score).where(
         Score.unit_id == unit.id, Score.period_id == period.id, Score.node_id.in_([n.id for n in nodes])))}
@@ -392,8 +396,6 @@ def report(unit_id: int):
                   "success")
             return redirect(url_for("indicators.scorecard", unit_id=unit.id, framework=framework.code,
                                     period=period.label))
-    if request.method == "GET":
-        db.session.commit()  # keeps a newly created period (harmless and reused)
     status = 400 if request.method == "POST" else 200
     return render_template("indicators/report.html", unit=unit, framework=framework, period=period, nodes=nodes,
                            form=form, current=current, frameworks=_ratio_frameworks()), status
