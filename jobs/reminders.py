@@ -63,13 +63,19 @@ def deliver() -> str:
 def deliver_events(keys: list[list[str]]) -> str:
     """Send the immediate emails of just-committed event notifications, by (user, day, kind, ref)."""
     with app_context():
-        ids = []
-        for user_id, day, kind, ref in keys:
-            found = db.session.scalar(db.select(Notification.id).where(
-                Notification.user_id == int(user_id), Notification.day == date.fromisoformat(day),
-                Notification.kind == kind, Notification.ref == ref))
-            if found:
-                ids.append(found)
+        wanted = [(int(user_id), date.fromisoformat(day), kind, ref) for user_id, day, kind, ref in keys]
+        # one query for the whole batch (a plan import notifies every assigned unit's users at once): narrow by
+        # each column, then keep only the exact (user, day, kind, ref) keys asked for
+        found = {} if not wanted else {
+            (user_id, day, kind, ref): notification_id
+            for notification_id, user_id, day, kind, ref in db.session.execute(
+                db.select(Notification.id, Notification.user_id, Notification.day, Notification.kind,
+                          Notification.ref)
+                .where(Notification.user_id.in_({key[0] for key in wanted}),
+                       Notification.day.in_({key[1] for key in wanted}),
+                       Notification.kind.in_({key[2] for key in wanted}),
+                       Notification.ref.in_({key[3] for key in wanted})))}
+        ids = [found[key] for key in wanted if key in found]
         if not ids:
             return "0"
         report = mail.deliver_due(db.session.commit, ids=ids)
