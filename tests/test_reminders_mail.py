@@ -153,3 +153,14 @@ def test_give_up_after_the_last_retry(db, make_user, smtp_server):
     states = db.session.scalars(select(Notification.email_state)).all()
     assert states == ["failed"] * 3
     assert set(db.session.scalars(select(Notification.email_attempts)).all()) == {6}
+
+
+def test_each_email_loads_its_recipient_with_the_notification(db, make_user, smtp_server, count_queries):
+    """The worker reads a claimed row and its recipient in one query, not one more query per email."""
+    _world(db, make_user)
+    box = smtp_server(Mailbox())
+    with count_queries() as counter:
+        report = mail.deliver_due(db.session.commit)
+    assert report.sent == 3 and len(box.messages) == 3
+    user_loads = [s for s in counter.statements if " FROM user " in f" {' '.join(s.split())} "]
+    assert user_loads == [], "\n".join(user_loads)

@@ -16,6 +16,7 @@ from email.utils import format_datetime, formataddr
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from models import DeliveryAttempt, Notification, User, db, utcnow
 from tracker.domain.reminders import retry_delay
@@ -124,7 +125,9 @@ def deliver_due(commit: Callable[[], None], now: datetime | None = None, limit: 
             commit()
             if not claimed:  # another worker took it
                 continue
-            notification = db.session.get(Notification, notification_id, populate_existing=True)
+            # the message names its recipient: load the user with the row (the commit above expired both)
+            notification = db.session.get(Notification, notification_id, populate_existing=True,
+                                          options=[joinedload(Notification.user)])
             try:
                 message = build_message(notification)
                 if connection is None:
