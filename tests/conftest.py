@@ -71,6 +71,7 @@ class FreshUserClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("unit_parent_pairs", None)  # tracker.permissions caches the unit tree per request
             flask_babel.refresh()  # the locale is cached per context too
         return super().open(*args, **kwargs)
 

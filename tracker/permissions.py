@@ -1,7 +1,7 @@
 """Who may do what: capabilities per role, and the unit scope of unit users."""
 from functools import wraps
 
-from flask import abort
+from flask import abort, g, has_request_context
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -83,9 +83,19 @@ def descendant_ids(root_id: int, parent_pairs) -> set[int]:
     return found
 
 
+def unit_parent_pairs() -> list[tuple[int, int | None]]:
+    """(id, parent_id) of every unit, read once per request: permission checks and scopes all need it."""
+    if has_request_context() and "unit_parent_pairs" in g:
+        return g.unit_parent_pairs
+    pairs = [(row[0], row[1]) for row in db.session.execute(select(Unit.id, Unit.parent_id))]
+    if has_request_context():
+        g.unit_parent_pairs = pairs
+    return pairs
+
+
 def ancestor_ids(unit_id: int) -> list[int]:
     """The unit and every unit above it, nearest first."""
-    parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    parents = dict(unit_parent_pairs())
     chain: list[int] = []
     while unit_id is not None and unit_id not in chain:
         chain.append(unit_id)
@@ -97,8 +107,7 @@ def unit_scope(user) -> set[int] | None:
     """Unit ids the user may see; None means every unit."""
     if can(user, "view_all"):
         return None
-    pairs = db.session.execute(select(Unit.id, Unit.parent_id)).all()
-    return descendant_ids(user.unit_id, pairs)
+    return descendant_ids(user.unit_id, unit_parent_pairs())
 
 
 def can_see_unit(user, unit_id: int) -> bool:

@@ -11,7 +11,7 @@ from tracker.domain.assignees import parse_assignees, resolve_assignees
 from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.targets import parse_targets
 from tracker.domain.textnorm import clean, fold
-from tracker.permissions import descendant_ids
+from tracker.permissions import descendant_ids, unit_parent_pairs
 from tracker.services import audit
 from tracker.services.notifications import notify_assignments_created
 from tracker.services.units import unit_infos
@@ -48,7 +48,7 @@ def plan_unit_infos(issuer_unit_id: int | None, year: int | None = None):
     infos = unit_infos(date(year, 1, 1), date(year, 12, 31)) if year else unit_infos()
     if issuer_unit_id is None:
         return infos
-    scope = descendant_ids(issuer_unit_id, db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    scope = descendant_ids(issuer_unit_id, unit_parent_pairs())
     return [info for info in infos if info.id in scope]
 
 

@@ -27,7 +27,7 @@ from tracker.domain.frameworks import Framework, load_frameworks
 from tracker.domain.periods import PeriodError, parse_period, previous_period
 from tracker.domain.scoring import count_phrase
 from tracker.domain.status import Rollup, Status
-from tracker.permissions import can, descendant_ids, unit_scope
+from tracker.permissions import can, descendant_ids, unit_parent_pairs, unit_scope
 from tracker.services import audit
 from tracker.services.assignments import status_expr
 
@@ -483,7 +483,7 @@ def _unit_scope(unit_code: str | None) -> tuple[Unit | None, set[int] | None]:
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
         raise ReportError(f"Đơn vị: không có đơn vị mã «{unit_code}»")
-    return unit, descendant_ids(unit.id, db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    return unit, descendant_ids(unit.id, unit_parent_pairs())
 
 
 def validate_year(settings: YearSettings) -> None:

@@ -69,7 +69,7 @@ from tracker.domain.scoring import (
     yoy_change_percent,
 )
 from tracker.domain.status import Rollup, Status
-from tracker.permissions import can, can_see_unit, descendant_ids
+from tracker.permissions import can, can_see_unit, descendant_ids, unit_parent_pairs
 from tracker.services import audit
 from tracker.services.assignments import status_expr
 from tracker.services.frameworks import bands_of, effective_responsible
@@ -136,7 +136,7 @@ class UnitMatcher:
                  .join(UnitKind, Unit.kind_id == UnitKind.id)
                  .order_by(UnitKind.sort_order, Unit.sort_order, Unit.id))
         if root_ids is not None:
-            pairs = db.session.execute(select(Unit.id, Unit.parent_id)).all()
+            pairs = unit_parent_pairs()
             scope: set[int] = set()
             for root_id in root_ids:
                 scope |= descendant_ids(root_id, pairs)
@@ -163,7 +163,7 @@ class UnitMatcher:
 
 def root_ids_of(unit_ids: Iterable[int]) -> set[int]:
     """The top-level ancestors (provinces) of the given units."""
-    parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)).all())
+    parents = dict(unit_parent_pairs())
     roots = set()
     for unit_id in unit_ids:
         seen = set()
@@ -817,7 +817,7 @@ def _fill_answerable(items: list[LostPoints], framework: Framework, period: Peri
             owner[node.id] = owner[node.parent_id]
     owed_by = None
     if unit_id is not None:  # a unit answers with the units below it (a province with its departments)
-        owed_by = descendant_ids(unit_id, db.session.execute(select(Unit.id, Unit.parent_id)).all())
+        owed_by = descendant_ids(unit_id, unit_parent_pairs())
     found = linked_activities([n.id for n in all_nodes if owner[n.id] in wanted], today, unit_ids=owed_by)
     activities: dict[int, list[LinkedActivity]] = defaultdict(list)
     for linked_node, linked in found.items():
