@@ -7,6 +7,7 @@ from flask_login import login_user
 from sqlalchemy import select
 
 from models import AuditEntry, User
+from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
 from tracker.i18n import select_locale
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -23,8 +24,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 302, "office": 302, "leader": 302, "unit_officer": 302, "unit_head": 302}),
 ]
 
-UNIT_OF_ROLE = {"admin": "HG-VPUB", "office": "HG-VPUB", "leader": "HG", "unit_officer": "HG-STP",
-                "unit_head": "HG-STP"}
 PASSWORD = "matkhau123"
 
 
@@ -32,18 +31,12 @@ def page_text(response) -> str:
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("method", "template", "role", "expected"), [
-    (method, template, role, expected)
-    for method, template, expectations in ROUTE_PERMISSIONS for role, expected in expectations.items()])
+@pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
 def test_route_permissions(client, db, units, login_as, method, template, role, expected):
     if role != "anonymous":
         login_as(role, UNIT_OF_ROLE[role])
     response = client.open(template, method=method)
-    if expected == "login":
-        assert response.status_code == 302
-        assert response.headers["Location"].startswith("/login")
-    else:
-        assert response.status_code == expected, page_text(response)[:300]
+    assert_permission(response, expected, page_text(response)[:300])
 
 
 def test_profile_shows_who_i_am(client, db, units, login_as):

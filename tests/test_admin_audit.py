@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from models import AuditEntry, Unit, User
+from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
 ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
@@ -12,8 +13,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 200, "office": 200, "leader": 403, "unit_officer": 403, "unit_head": 403}),
 ]
 
-UNIT_OF_ROLE = {"admin": "HG-VPUB", "office": "HG-VPUB", "leader": "HG", "unit_officer": "HG-STP",
-                "unit_head": "HG-STP"}
 
 
 def page_text(response) -> str:
@@ -39,18 +38,12 @@ def clear_audit(db) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize(("method", "template", "role", "expected"), [
-    (method, template, role, expected)
-    for method, template, expectations in ROUTE_PERMISSIONS for role, expected in expectations.items()])
+@pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
 def test_route_permissions(client, db, units, login_as, method, template, role, expected):
     if role != "anonymous":
         login_as(role, UNIT_OF_ROLE[role])
     response = client.open(template, method=method)
-    if expected == "login":
-        assert response.status_code == 302
-        assert response.headers["Location"].startswith("/login")
-    else:
-        assert response.status_code == expected
+    assert_permission(response, expected)
 
 
 def test_newest_first_with_local_time_and_field_changes(client, db, units, login_as):

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, User
+from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
 from tracker.services.accounts import create_user
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -25,8 +26,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 400, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
 ]
 
-UNIT_OF_ROLE = {"admin": "HG-VPUB", "office": "HG-VPUB", "leader": "HG", "unit_officer": "HG-STP",
-                "unit_head": "HG-STP"}
 PASSWORD = "matkhau123"
 
 
@@ -65,9 +64,7 @@ def fresh_login(app, username: str, password: str):
     return client, client.post("/login", data={"username": username, "password": password})
 
 
-@pytest.mark.parametrize(("method", "template", "role", "expected"), [
-    (method, template, role, expected)
-    for method, template, expectations in ROUTE_PERMISSIONS for role, expected in expectations.items()])
+@pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
 def test_route_permissions(client, db, units, make_user, login_as, method, template, role, expected):
     target = make_user("unit_officer", "HG-STP", username="muc-tieu")
     url = template.format(user_id=target.id)
@@ -75,11 +72,7 @@ def test_route_permissions(client, db, units, make_user, login_as, method, templ
         login_as(role, UNIT_OF_ROLE[role])
     before = audit_count(db)
     response = client.open(url, method=method)
-    if expected == "login":
-        assert response.status_code == 302
-        assert response.headers["Location"].startswith("/login")
-    else:
-        assert response.status_code == expected, page_text(response)[:300]
+    assert_permission(response, expected, page_text(response)[:300])
     assert audit_count(db) == before
 
 

@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import LoginAttempt, User
+from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
 #: The login page redirects a logged-in user home; logout is a POST that always lands on the login page.
@@ -14,8 +15,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "unit_head": "login"}),
 ]
 
-UNIT_OF_ROLE = {"admin": "HG-VPUB", "office": "HG-VPUB", "leader": "HG", "unit_officer": "HG-STP",
-                "unit_head": "HG-STP"}
 PASSWORD = "matkhau123"
 WRONG_MESSAGE = "Tên đăng nhập hoặc mật khẩu không đúng"
 
@@ -34,18 +33,12 @@ def logged_in(client) -> bool:
     return client.get("/account/").status_code == 200
 
 
-@pytest.mark.parametrize(("method", "template", "role", "expected"), [
-    (method, template, role, expected)
-    for method, template, expectations in ROUTE_PERMISSIONS for role, expected in expectations.items()])
+@pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
 def test_route_permissions(client, db, units, login_as, method, template, role, expected):
     if role != "anonymous":
         login_as(role, UNIT_OF_ROLE[role])
     response = client.open(template, method=method)
-    if expected == "login":
-        assert response.status_code == 302
-        assert response.headers["Location"].startswith("/login")
-    else:
-        assert response.status_code == expected
+    assert_permission(response, expected)
 
 
 def test_login_then_logout(client, db, units, make_user):
