@@ -18,9 +18,11 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from tracker import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -136,7 +138,7 @@ def generate(rng: random.Random) -> dict:
     db.session.add(task)
     db.session.flush()
     leaves = [n for n in nodes_by_framework["766-2022"][1] if not n.is_total and n.depth == 1]
-    today = date.today()
+    today = clock.today()
     for index in range(40):
         due = today + timedelta(days=rng.randint(-60, 60))
         activity = Activity(task_id=task.id, plan_id=plan.id, number=f"1.{index + 1}", due_date=due,

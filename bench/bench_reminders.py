@@ -15,6 +15,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from tracker import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -64,7 +66,7 @@ def generate(url: str, units: int, activities: int) -> dict:
     started = time.perf_counter()
     with app.app_context():
         db.create_all()
-        now = datetime.now(UTC)
+        now = clock.utcnow()
         db.session.execute(insert(UnitKind), [{"code": "department", "name": "Sở", "level": 1, "sort_order": 0}])
         kind_id = db.session.scalar(db.select(UnitKind.id))
         db.session.execute(insert(Unit), [

@@ -19,9 +19,10 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
+
+from tracker import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -132,7 +133,7 @@ def main() -> None:
     from tracker.reports.xlsx import render_xlsx
     from tracker.services import reports as service
 
-    today = date.today()
+    today = clock.today()
     with app.app_context():
         db.create_all()
         started = time.perf_counter()

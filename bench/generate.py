@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import insert, select
 
 from models import Activity, Assignment, Plan, ProgressUpdate, Task, TaskGroup, Unit, UnitKind, User, db
+from tracker import clock
 
 BENCH_PASSWORD = "benchmark-123"
 
@@ -23,7 +24,7 @@ def generate(years: int = 5, plans_per_year: int = 3, activities_per_plan: int =
              updates_per_assignment: int = 10, seed: int = 7, today: date | None = None) -> dict:
     """Fill an empty database; returns ids the benchmark needs (plan, unit, users)."""
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or clock.today()
     kinds = [("province", "Tỉnh", 0), ("office", "Văn phòng UBND tỉnh", 1), ("department", "Sở, ban, ngành", 1),
              ("district", "UBND cấp huyện", 2), ("commune", "UBND cấp xã", 3)]
     _bulk(UnitKind, [{"code": c, "name": n, "level": lv, "sort_order": i} for i, (c, n, lv) in enumerate(kinds)])

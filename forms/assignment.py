@@ -1,5 +1,4 @@
 """Forms of the assignment workflow: progress, review, extension request and decision."""
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -7,6 +6,7 @@ from wtforms import HiddenField, IntegerField, MultipleFileField, StringField, S
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from forms.fields import VnDateField
+from tracker import clock
 
 
 def _check_version(_form, field) -> None:
@@ -36,7 +36,7 @@ class ProgressForm(FlaskForm):
 
     def validate_evidence_date(self, field) -> None:
         """An issued document cannot be dated in the future."""
-        if field.data and field.data > date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("Ngày văn bản minh chứng không được sau hôm nay"))
 
 

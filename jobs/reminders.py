@@ -1,12 +1,13 @@
 """Reminder jobs: the daily scan (with catch-up), the periodic sweep, email delivery."""
 import logging
 import os
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from rq import get_current_job
 
 from jobs import app_context
 from models import Notification, db, utcnow
+from tracker import clock
 from tracker.services import mail, reminders
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def daily_scan(day: str | None = None) -> list[str]:
             results = [reminders.scan_day(date.fromisoformat(day), on_batch=db.session.commit,
                                           batch_size=_batch_size())]
         else:
-            results = reminders.catch_up(reminders.local_today(), on_batch=db.session.commit,
+            results = reminders.catch_up(clock.today(), on_batch=db.session.commit,
                                          batch_size=_batch_size())
         db.session.commit()
         lines = [r.line() for r in results]
@@ -46,7 +47,7 @@ def daily_scan(day: str | None = None) -> list[str]:
 def sweep() -> str:
     """Every few minutes (cron): catch up a missed scan once 07:00 has passed, and send waiting emails."""
     with app_context():
-        now_local = datetime.now(reminders.LOCAL_TZ)
+        now_local = clock.now()
         today = now_local.date()
         if now_local.hour >= SCAN_HOUR and not reminders.scan_done(today):
             reminders.catch_up(today, on_batch=db.session.commit, batch_size=_batch_size())

@@ -14,10 +14,10 @@ from rq import get_current_job
 
 from jobs import app_context
 from models import Report, ReportVersion, db, utcnow
+from tracker import clock
 from tracker.reports.document import to_json
 from tracker.reports.fonts import FontMissingError
 from tracker.reports.generate import build_document, render, temp_write
-from tracker.services import plans as plans_service
 from tracker.services import reports as service
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def _generate(version_id: int) -> str:
     temporary: list[Path] = []
     finished: list[Path] = []
     try:
-        document = build_document(report.kind, version.settings, version.narrative, plans_service.today())
+        document = build_document(report.kind, version.settings, version.narrative, clock.today())
         rendered = []
         for index, fmt in enumerate(version.formats):
             _progress(20 + 70 * index // max(len(version.formats), 1), f"Đang tạo tệp {fmt.upper()}")

@@ -1,10 +1,10 @@
 """What a unit owes on an activity (one row per unit and period), its append-only history and evidence."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, db, utcnow
+from .base import TimestampMixin, UTCDateTime, db, utcnow
 from .plan import Activity
 from .unit import Unit
 from .user import User
@@ -37,9 +37,9 @@ class Assignment(TimestampMixin, db.Model):
     #: day the unit declared the work done, and the due date in force that day
     completed_on: Mapped[date | None] = mapped_column(Date)
     due_at_completion: Mapped[date | None] = mapped_column(Date)
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    last_update_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: optimistic lock: a stale form gets a conflict instead of overwriting
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -66,7 +66,7 @@ class ProgressUpdate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: update, submit, confirm, return, reopen, extension_request, extension_approved, extension_refused
     action: Mapped[str] = mapped_column(String(30))
     state_before: Mapped[str] = mapped_column(String(20))
@@ -93,7 +93,7 @@ class Attachment(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     update: Mapped[ProgressUpdate | None] = relationship(back_populates="attachments")
 
@@ -102,14 +102,14 @@ class ExtensionRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"), index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     current_due: Mapped[date] = mapped_column(Date)
     requested_due: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
     #: pending, approved, refused
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
     assignment: Mapped[Assignment] = relationship()

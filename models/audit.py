@@ -1,16 +1,16 @@
 """Audit trail: who changed what, when, with the values before and after."""
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import db, utcnow
+from .base import UTCDateTime, db, utcnow
 from .user import User
 
 
 class AuditEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     #: verb: create, update, delete, submit, confirm, …
     action: Mapped[str] = mapped_column(String(40))

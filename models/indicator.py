@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, db, utcnow
+from .base import TimestampMixin, UTCDateTime, db, utcnow
 from .plan import Activity
 from .unit import Unit
 from .user import User
@@ -151,7 +151,7 @@ class ScoreImport(TimestampMixin, db.Model):
     #: messages of the last check: [{"row": n, "level": "error"|"warning", "message": …}]
     messages: Mapped[list] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     framework: Mapped[Framework] = relationship()
     period: Mapped[Period] = relationship()
@@ -214,7 +214,7 @@ class ActivityIndicator(db.Model):
     #: why the link was made (shown to reviewers)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activity: Mapped[Activity] = relationship()
     node: Mapped[FrameworkNode] = relationship()

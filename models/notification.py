@@ -1,10 +1,10 @@
 """Reminders and notifications: the outbox, the office's policy, days off, delivery attempts, scan records."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, db, utcnow
+from .base import TimestampMixin, UTCDateTime, db, utcnow
 from .user import User
 
 #: notification kinds: the daily digest, then one kind per event
@@ -50,7 +50,7 @@ class DayOverride(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
         return f"<DayOverride {self.day} {self.kind}>"
@@ -75,16 +75,16 @@ class Notification(db.Model):
     link: Mapped[str] = mapped_column(String(300), default="")
     #: structured content for the templates: sections of linked items
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: one of EMAIL_STATES
     email_state: Mapped[str] = mapped_column(String(10), default="none", index=True)
     email_to: Mapped[str] = mapped_column(String(255), default="")
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: when a worker may (re)try; a claim older than the lease is taken back
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the digest that carried this event by email, for users who chose digests
     bundled_into_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id", ondelete="SET NULL"))
 
@@ -99,7 +99,7 @@ class DeliveryAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str] = mapped_column(Text, default="")
 
@@ -109,8 +109,8 @@ class ReminderScan(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date, unique=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: running, done
     status: Mapped[str] = mapped_column(String(10), default="running")
     runs: Mapped[int] = mapped_column(Integer, default=1)
@@ -131,4 +131,4 @@ class UnitFlag(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date, index=True)
     stale_count: Mapped[int] = mapped_column(Integer, default=0)
-    oldest_touch: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    oldest_touch: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,10 +1,10 @@
 """A plan upload waiting in preview: the original file, what was read from it, and its warnings."""
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, db
+from .base import TimestampMixin, UTCDateTime, db
 from .plan import Plan
 from .user import User
 
@@ -30,7 +30,7 @@ class PlanImport(TimestampMixin, db.Model):
     #: one of PLAN_IMPORT_STATES
     state: Mapped[str] = mapped_column(String(12), default="draft", index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id", ondelete="SET NULL"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

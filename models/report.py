@@ -1,10 +1,10 @@
 """Generated reports: a report's settings and narrative, its versions (each a generation) and stored files."""
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, db, utcnow
+from .base import TimestampMixin, UTCDateTime, db, utcnow
 from .unit import Unit
 from .user import User
 
@@ -63,9 +63,9 @@ class ReportVersion(db.Model):
     #: the document the files were rendered from (tracker.reports.document.to_json)
     content: Mapped[dict | None] = mapped_column(JSON)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     report: Mapped[Report] = relationship(back_populates="versions")
     requested_by: Mapped[User | None] = relationship()
@@ -93,7 +93,7 @@ class ReportFile(db.Model):
     stored_path: Mapped[str] = mapped_column(String(500))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     version: Mapped[ReportVersion] = relationship(back_populates="files")
 

@@ -4,6 +4,8 @@ from datetime import date
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker import clock
+
 from .base import TimestampMixin, db
 
 
@@ -43,7 +45,7 @@ class Unit(TimestampMixin, db.Model):
 
     def is_active(self, on: date | None = None) -> bool:
         """Whether the unit exists on the given day (today by default)."""
-        on = on or date.today()
+        on = on or clock.today()
         return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on <= self.valid_to)
 
     def __repr__(self) -> str:

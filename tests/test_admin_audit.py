@@ -1,11 +1,12 @@
 """The audit log page: newest first, filters, local times dd/mm/yyyy HH:MM, before → after of each field."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
 
 from models import AuditEntry, Unit, User
 from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
+from tracker import clock
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
 ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
@@ -114,7 +115,7 @@ def test_real_changes_show_up(client, db, units, login_as):
     assert "Kết thúc" in table and "Đơn vị" in table
     assert "Ngày kết thúc" in table and "30/06/2025" in table
     assert f"HG · {units['HG'].name}" in table
-    assert date.today().strftime("%d/%m/%Y") in table or (date.today() + timedelta(days=1)).strftime(
+    assert clock.today().strftime("%d/%m/%Y") in table or (clock.today() + timedelta(days=1)).strftime(
         "%d/%m/%Y") in table
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, Unit, UnitKind
 from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
+from tracker import clock
 from tracker.domain.assignees import parse_assignees, resolve_assignees
 from tracker.services.units import unit_infos
 
@@ -245,7 +246,7 @@ def test_end_a_district_with_a_successor_keeps_history_and_stops_collective_expa
     login_as("admin")
     district = next(u for u in units.values() if u.kind.code == "district")
     successor = units["HG"]
-    end_day = date.today() - timedelta(days=10)
+    end_day = clock.today() - timedelta(days=10)
     district.valid_to = None
     db.session.commit()
     response = client.post(f"/admin/units/{district.id}/end", data={

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Activity, Assignment, Attachment, AuditEntry, ExtensionRequest, Plan, ProgressUpdate, Task, TaskGroup
+from tracker import clock
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
 #: Placeholders: {assignment_id} an open assignment of HG-STP (Sở Tư pháp) with one update carrying a PDF
@@ -44,7 +45,7 @@ PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pa
        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 #: the start of a Windows executable
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
-TODAY = date.today()
+TODAY = clock.today()
 
 
 # --- helpers -----------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Indicator pages: permissions of every route, query counts, unit scorecards, ratio reports, links, frameworks."""
 import html as html_lib
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from models import ActivityIndicator, AuditEntry, Framework, FrameworkNode, Score, Unit
 from tests.factories import make_plan
+from tracker import clock
 from tracker.domain.frameworks import FRAMEWORKS_DIR
 from tracker.services import score_import, scores
 from tracker.services.frameworks import by_code, load_shipped_frameworks
@@ -112,7 +113,7 @@ def give_scores(db, unit_ids, period_label="2024", points=GROUP_POINTS, framewor
 def world(app, db, units, make_user):
     load_shipped_frameworks()
     give_scores(db, [units[OWN].id, units[OTHER].id])
-    plan = make_plan(db, unit_ids=[units[OWN].id], due=date.today() - timedelta(days=10))
+    plan = make_plan(db, unit_ids=[units[OWN].id], due=clock.today() - timedelta(days=10))
     activity = plan.groups[0].tasks[0].activities[0]
     node = db.session.scalar(select(FrameworkNode).join(Framework).where(
         Framework.code == "766-2022", FrameworkNode.code == "MDSH"))

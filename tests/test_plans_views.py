@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from models import Activity, Assignment, AuditEntry, ProgressUpdate, TaskGroup, Unit, UnitKind
 from tests.plans_helpers import STP, SVH, VPUB, assignments_of, login, make_plan, plan_data
+from tracker import clock
 from tracker.services import plans as plans_service
 from tracker.views.plans import ACTIVITIES_PER_PAGE
 
@@ -52,7 +53,7 @@ TODAY = date(YEAR, 11, 20)
 
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
-    monkeypatch.setattr(plans_service, "today", lambda: TODAY)
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
 
 
 def _text(response) -> str:

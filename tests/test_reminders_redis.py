@@ -15,9 +15,10 @@ from sqlalchemy import func, select, update
 from models import Assignment, Notification, ReminderScan, User
 from tests.reminders_support import make_assignments
 from tests.test_reminders_mail import Mailbox, smtp_server  # noqa: F401  (fixture)
+from tracker import clock
+from tracker.clock import LOCAL_TZ
 from tracker.jobs_queue import QUEUE_NAME, enqueue
 from tracker.services import notifications, reminders
-from tracker.services.reminders import LOCAL_TZ
 
 REDIS_URL = os.environ.get("TEST_REMINDERS_REDIS_URL", "redis://127.0.0.1:6379/14")
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def test_redis_down_pages_keep_working_and_work_resumes_when_it_returns(app, db,
     office = make_user("office", "HG-VPUB")
     db.session.execute(update(User).values(email_enabled=False))
     db.session.commit()
-    today = reminders.local_today()
+    today = clock.today()
     ids = make_assignments(db, officer.unit_id, [today + timedelta(days=3)])
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     app.extensions.pop("dondoc_redis", None)
@@ -84,7 +85,7 @@ def test_redis_down_pages_keep_working_and_work_resumes_when_it_returns(app, db,
 
 def test_two_crons_enqueue_the_scan_twice_one_digest_each(app, db, make_user, real_redis):
     users = _officers(make_user, db, ["HG-STP", "HG-SNV"])
-    today = reminders.local_today()
+    today = clock.today()
     for index, user in enumerate(users):
         make_assignments(db, user.unit_id, [today + timedelta(days=1)], code=f"KH-{index}")
     day = today.isoformat()
@@ -126,7 +127,7 @@ def _worker(env) -> subprocess.Popen:
 def test_worker_killed_mid_scan_then_restarted_loses_and_doubles_nothing(app, db, make_user, real_redis):
     codes = ["HG-STP", "HG-SNV", "HG-STC", "HG-SYT", "HG-SXD", "HG-SGDDT", "HG-SCT", "HG-STNMT"]
     users = _officers(make_user, db, codes)
-    today = reminders.local_today()
+    today = clock.today()
     for index, user in enumerate(users):
         make_assignments(db, user.unit_id, [today + timedelta(days=3)], code=f"KH-{index}")
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=REDIS_URL,
@@ -165,7 +166,7 @@ def test_immediate_event_email_is_queued_after_commit_and_sent_once(app, db, mak
     officer = make_user("unit_officer", "HG-STP")
     officer.digest, officer.email = False, "ngay@stp.gov.vn"
     db.session.commit()
-    ids = make_assignments(db, officer.unit_id, [reminders.local_today() + timedelta(days=30)])
+    ids = make_assignments(db, officer.unit_id, [clock.today() + timedelta(days=30)])
     box = request.getfixturevalue("smtp_server")(Mailbox())
     notifications.notify_assignments_created(db.session.get(Assignment, ids[0]).plan_id)
     assert Queue(QUEUE_NAME, connection=real_redis).count == 0  # nothing leaves before the commit

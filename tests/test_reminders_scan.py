@@ -6,8 +6,8 @@ from sqlalchemy import func, select, update
 
 from models import Assignment, DayOverride, Notification, ReminderScan, UnitFlag, User
 from tests.reminders_support import digest_of, make_assignments, section_ids
+from tracker.clock import LOCAL_TZ
 from tracker.services import notifications, reminders
-from tracker.services.reminders import LOCAL_TZ
 
 DAY = date(2025, 3, 17)  # a Monday
 

@@ -5,6 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from models import db
+from tracker import clock
 from tracker.services import mail, reminders
 
 reminders_cli = AppGroup("reminders", help="Nhắc hạn: quét hằng ngày và gửi thư.")
@@ -25,7 +26,7 @@ def _parse_day(_ctx, _param, value: str | None) -> date | None:
 @click.option("--no-send", is_flag=True, help="Chỉ ghi thông báo, không gửi thư.")
 def run(day: date | None, no_send: bool) -> None:
     """Scan one day now (idempotent), then send the emails that are due."""
-    result = reminders.scan_day(day or reminders.local_today(), on_batch=db.session.commit)
+    result = reminders.scan_day(day or clock.today(), on_batch=db.session.commit)
     db.session.commit()
     click.echo(result.line())
     if not no_send:
@@ -36,7 +37,7 @@ def run(day: date | None, no_send: bool) -> None:
 @reminders_cli.command("catch-up")
 def catch_up() -> None:
     """Scan every day missed since the last finished scan (at most a week), then today."""
-    results = reminders.catch_up(reminders.local_today(), on_batch=db.session.commit)
+    results = reminders.catch_up(clock.today(), on_batch=db.session.commit)
     db.session.commit()
     for result in results:
         click.echo(result.line())

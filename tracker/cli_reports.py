@@ -5,9 +5,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from tracker import clock
 from tracker.reports.fonts import FontMissingError
 from tracker.reports.generate import FORMATS, build_document, render, write_atomically
-from tracker.services import plans as plans_service
 from tracker.services.reports import ReportError
 
 report_cli = AppGroup("report", help="Lập báo cáo tổng kết năm và thông báo kết quả chỉ số (PDF, Word, Excel).")
@@ -23,7 +23,7 @@ def _format(fmt: str | None, output: Path) -> str:
 
 def _write(kind: str, settings: dict, fmt: str, output: Path) -> None:
     try:
-        document = build_document(kind, settings, {}, plans_service.today())
+        document = build_document(kind, settings, {}, clock.today())
         data = render(document, fmt)
     except (ReportError, FontMissingError) as error:
         # nothing is written: a bad setting never leaves an empty or partial file

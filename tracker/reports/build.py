@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from tracker import clock
 from tracker.domain.formatting import fmt_date, fmt_decimal, fmt_int, fmt_percent
 from tracker.domain.status import Rollup, Status, status_label
 from tracker.reports.document import Appendix, Block, Chart, Column, Document, Header, Signature, Table
@@ -551,7 +552,7 @@ def build_notice_document(data: NoticeData, narrative: dict | None = None) -> Do
     header = Header(
         parent_body=committee_short, issuer="VĂN PHÒNG",
         number=f"Số: {_text(narrative, 'number') or '…/VP-KSTT'}",
-        place_date=place_date(data.place, _text(narrative, "doc_date"), date.today().year), doc_type="",
+        place_date=place_date(data.place, _text(narrative, "doc_date"), clock.today().year), doc_type="",
         title=_text(narrative, "title") or (f"V/v công khai kết quả {section.framework_name} "
                                             f"{section.period_text}{source}"),
         addressees=_lines(_text(narrative, "addressees")) or ["Lãnh đạo các Sở, ban, ngành tỉnh;",

@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, case, cast, func, literal, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Assignment, Attachment, ExtensionRequest, ProgressUpdate, db, utcnow
+from tracker import clock
 from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment
 from tracker.services import audit, notifications
@@ -163,7 +164,7 @@ def update_progress(user, assignment: Assignment, *, percent: int, note: str, ex
     _check_version(assignment, expected_version)
     if not 0 <= int(percent) <= 100:
         raise WorkflowError("Tiến độ (%) phải từ 0 đến 100")
-    today = today or date.today()
+    today = today or clock.today()
     before = assignment.state
     action = "submit" if submit else "update"
     try:

@@ -10,7 +10,8 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from models import Assignment, ExtensionRequest, Notification, Plan, ProgressUpdate, User, db, utcnow
-from tracker.services.reminders import insert_ignore, local_today
+from tracker import clock
+from tracker.services.reminders import insert_ignore
 
 _PENDING_KEY = "dondoc_immediate_mail"
 
@@ -50,7 +51,7 @@ def notify_assignments_created(plan_id: int) -> int:
     plan = db.session.get(Plan, plan_id)
     counts = dict(db.session.execute(select(Assignment.unit_id, func.count(Assignment.id))
                                      .where(Assignment.plan_id == plan_id).group_by(Assignment.unit_id)).all())
-    day = local_today()
+    day = clock.today()
     rows = []
     for user_row in _unit_users(set(counts)):
         count = counts[user_row[1]]
@@ -75,7 +76,7 @@ def notify_review(update_row: ProgressUpdate) -> int:
         subject, kind = f"Trả lại kết quả: {label}", "completion_returned"
         body = f"Văn phòng UBND tỉnh trả lại việc «{label}». Lý do: {update_row.note}"
     link = f"/assignments/{assignment.id}"
-    rows = [_row(u, local_today(), kind, f"pu:{update_row.id}", subject, body, link)
+    rows = [_row(u, clock.today(), kind, f"pu:{update_row.id}", subject, body, link)
             for u in _unit_users({assignment.unit_id})]
     return _write(rows)
 
@@ -100,7 +101,7 @@ def notify_extension_decided(request: ExtensionRequest) -> int:
                                        .where(User.id == request.requested_by_id)).first()
         if requester:
             recipients[requester[0]] = requester
-    rows = [_row(u, local_today(), kind, f"ext:{request.id}", subject, body, f"/assignments/{assignment.id}")
+    rows = [_row(u, clock.today(), kind, f"ext:{request.id}", subject, body, f"/assignments/{assignment.id}")
             for u in recipients.values()]
     return _write(rows)
 

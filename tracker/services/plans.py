@@ -317,7 +317,3 @@ def count_by_plan() -> dict[int, int]:
     """Activities per plan, in one query."""
     return dict(db.session.execute(select(Activity.plan_id, func.count(Activity.id)).group_by(Activity.plan_id)).all())
 
-
-def today() -> date:
-    """Today's date; one place so tests and replays can move it."""
-    return date.today()

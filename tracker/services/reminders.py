@@ -9,9 +9,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -28,10 +26,10 @@ from models import (
     db,
     utcnow,
 )
+from tracker import clock
 from tracker.domain import reminders as rules
 from tracker.services import audit
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: workflow states in which a unit still owes the work (submitted work waits for the office, not the unit)
 OWING_STATES = ("open", "returned")
 #: items listed per section of a digest; the counts always cover everything
@@ -39,14 +37,7 @@ ITEMS_PER_SECTION = 20
 DIGEST = "digest"
 
 
-def local_today() -> date:
-    """Today in Vietnam, whatever the server's time zone."""
-    return datetime.now(LOCAL_TZ).date()
 
-
-def local_midnight_utc(day: date) -> datetime:
-    """The UTC instant a Vietnamese day starts."""
-    return datetime.combine(day, dtime(0), LOCAL_TZ).astimezone(UTC)
 
 
 # --- policy and calendar -------------------------------------------------------------------------------------
@@ -390,7 +381,7 @@ def _attach_waiting_events(digests: dict[int, _Digest]) -> None:
 def _stale_units(day: date, policy: rules.Policy) -> list[dict]:
     """Units with an open assignment untouched for the policy's days, flagged at most weekly (idempotent)."""
     touched = func.coalesce(Assignment.last_update_at, Assignment.created_at)
-    cutoff = local_midnight_utc(day - timedelta(days=policy.stale_after_days - 1))
+    cutoff = clock.start_of_day(day - timedelta(days=policy.stale_after_days - 1))
     candidates = db.session.execute(
         select(Assignment.unit_id, func.count(Assignment.id), func.min(touched))
         .where(Assignment.state.in_(OWING_STATES), touched < cutoff).group_by(Assignment.unit_id)).all()
@@ -405,11 +396,7 @@ def _stale_units(day: date, policy: rules.Policy) -> list[dict]:
 
 
 def _as_local_date(moment: datetime | None) -> date:
-    if moment is None:
-        return local_today()
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LOCAL_TZ).date()
+    return clock.today() if moment is None else clock.local_date(moment)
 
 
 def _write_batch(day: date, digests: dict[int, _Digest]) -> None:

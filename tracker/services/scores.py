@@ -55,6 +55,7 @@ from models import (
     UnitKind,
     db,
 )
+from tracker import clock
 from tracker.domain import periods as period_rules
 from tracker.domain.frameworks import Band, match_key
 from tracker.domain.scoring import (
@@ -741,9 +742,8 @@ def lost_points(framework_code: str, period_label: str, unit_id: int | None = No
 def lost_points_for(framework: Framework, period: Period, unit_id: int | None = None,
                     today: date | None = None, kind: str | None = None) -> list[LostPoints]:
     """lost_points on loaded framework and period rows."""
-    from tracker.services.plans import today as plans_today
 
-    today = today or plans_today()
+    today = today or clock.today()
     nodes = {node.id: node for node in db.session.scalars(
         select(FrameworkNode).where(FrameworkNode.framework_id == framework.id, FrameworkNode.is_total.is_(False)))}
     lost_expr = func.sum(FrameworkNode.max_points - Score.points)

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from models import Assignment, Plan, User, db
+from tracker import clock
 from tracker.services import accounts, assignments, plans, units
 
 #: one demo user per role: (username, role, unit code, full name). Password: DEMO_PASSWORD.
@@ -35,7 +36,7 @@ def seed_demo(today: date | None = None) -> list[str]:
         accounts.create_user(None, username=username, password=DEMO_PASSWORD, role=role, unit_code=unit_code,
                              full_name=full_name, email=f"{username}@example.gov.vn")
         lines.append(f"Người dùng demo: {username} / {DEMO_PASSWORD} ({role}, {unit_code})")
-    lines += demo_progress(today or date.today())
+    lines += demo_progress(today or clock.today())
     for step in EXTRA_STEPS:
         lines += step()
     db.session.flush()

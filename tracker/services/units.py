@@ -7,6 +7,7 @@ import yaml
 from sqlalchemy import func, select
 
 from models import Unit, UnitKind, db
+from tracker import clock
 from tracker.domain.assignees import UnitInfo
 from tracker.domain.textnorm import clean, fold, vn_sort_key
 from tracker.permissions import can, descendant_ids
@@ -90,7 +91,7 @@ def unit_infos(on: date | None = None, until: date | None = None) -> list[UnitIn
     A unit is active when it exists on `on` (today by default), or at any time from `on` to `until`
     when a period is given: a plan of 2023 still reaches the districts that ended in 2025.
     """
-    on = on or date.today()
+    on = on or clock.today()
     until = until or on
     rows = db.session.execute(
         select(Unit.id, Unit.code, Unit.name, UnitKind.code, Unit.aliases, Unit.valid_from, Unit.valid_to)

@@ -23,6 +23,7 @@ from forms.admin import (
 )
 from forms.fields import parse_form_date
 from models import ROLES, AuditEntry, Unit, UnitKind, User, db
+from tracker import clock
 from tracker.domain.textnorm import fold
 from tracker.pagination import ListPage
 from tracker.permissions import descendant_ids, require
@@ -42,7 +43,7 @@ def _page_arg() -> int:
 
 def _unit_choices(tree_rows, exclude: set[int] = frozenset(), none_label: str | None = None) -> list[tuple[int, str]]:
     """Select options in tree order, indented by depth; ended units are marked."""
-    today = date.today()
+    today = clock.today()
     choices = [(0, none_label)] if none_label is not None else []
     for unit, depth in tree_rows:
         if unit.id in exclude:
@@ -79,7 +80,7 @@ def units():
     """The unit tree, indented, with kind, code, validity, successor and an active/ended badge."""
     query = request.args.get("q", "").strip()
     state = request.args.get("state", "all")
-    today = date.today()
+    today = clock.today()
     rows = unit_service.tree()
     if query:
         needle = fold(query)

@@ -1,5 +1,4 @@
 """Assignments: the assignment page with its history, progress updates, evidence, review and extensions."""
-from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -12,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from forms.assignment import ExtensionDecisionForm, ExtensionRequestForm, ProgressForm, ReviewForm
 from models import Activity, Assignment, Attachment, ExtensionRequest, ProgressUpdate, Task, TaskGroup, db
+from tracker import clock
 from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment, require
 from tracker.services import assignments as workflow
@@ -63,7 +63,7 @@ def _render_detail(assignment: Assignment, status: int = 200, *, progress_form: 
                    review_form: ReviewForm | None = None, extension_form: ExtensionRequestForm | None = None,
                    error: str | None = None):
     """The assignment page; forms passed in keep what the user typed and their errors."""
-    today = date.today()
+    today = clock.today()
     history = db.session.scalars(
         select(ProgressUpdate).where(ProgressUpdate.assignment_id == assignment.id)
         .options(joinedload(ProgressUpdate.user), selectinload(ProgressUpdate.attachments))
@@ -295,7 +295,7 @@ def review_queue():
         .order_by(ExtensionRequest.at.asc(), ExtensionRequest.id.asc()),
         page=request.args.get("pe", 1, type=int), per_page=per_page, error_out=False)
     return render_template(
-        "assignments/review_queue.html", submitted=submitted, pending=pending, today=date.today(),
+        "assignments/review_queue.html", submitted=submitted, pending=pending, today=clock.today(),
         review_form=ReviewForm(formdata=None, back="queue"),
         decision_form=ExtensionDecisionForm(formdata=None, back="queue"))
 

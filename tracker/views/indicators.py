@@ -34,6 +34,7 @@ from models import (
     UnitKind,
     db,
 )
+from tracker import clock
 from tracker.charts import bar_chart, trend_chart
 from tracker.domain.periods import PeriodError
 from tracker.domain.scoring import percent_of_max
@@ -43,7 +44,6 @@ from tracker.services import frameworks as frameworks_service
 from tracker.services import indicator_links, score_import, scores
 from tracker.services.frameworks import FrameworkError, FrameworkLoadError
 from tracker.services.indicator_links import LinkError
-from tracker.services.plans import today as plans_today
 from tracker.services.score_import import ImportRefused, ScoreImportError
 from tracker.services.scores import ScoreError
 
@@ -237,7 +237,7 @@ def node(node_id: int):
     while parent is not None:
         ancestors.insert(0, parent)
         parent = by_id.get(parent.parent_id)
-    activities = scores.linked_activities([node.id], plans_today()).get(node.id, [])
+    activities = scores.linked_activities([node.id], clock.today()).get(node.id, [])
     return render_template(
         "indicators/node.html", node=node, framework=framework, period=period, periods=periods, page=page,
         chart=chart, responsible_names=responsible_names, children=children, ancestors=ancestors,
@@ -364,7 +364,7 @@ def report(unit_id: int):
     framework = (frameworks_service.by_code(code) or abort(404)) if code else next(iter(_ratio_frameworks()), None)
     if framework is None:
         abort(404)
-    label = request.args.get("period") or str(plans_today().year)
+    label = request.args.get("period") or str(clock.today().year)
     try:
         period = scores.get_or_create_period(label)
     except PeriodError:

@@ -1,11 +1,11 @@
 """Home, dashboards and the health check."""
-from datetime import date
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from models import db
+from tracker import clock
 from tracker.pagination import ListPage
 from tracker.permissions import ancestor_ids, can, require, unit_scope
 from tracker.redis_conn import redis_ok
@@ -42,7 +42,7 @@ def _plan_filter() -> tuple[list, list[int], int | None]:
 @bp.route("/dashboard")
 @require("office_dashboard")
 def dashboard():
-    today = date.today()
+    today = clock.today()
     plans, plan_ids, year = _plan_filter()
     page = request.args.get("page", 1, type=int)
     per_page = DASHBOARD_LIST_SIZE
@@ -70,7 +70,7 @@ def dashboard():
 @bp.route("/my")
 @require("view_unit")
 def unit_dashboard():
-    today = date.today()
+    today = clock.today()
     scope = unit_scope(current_user)
     page = request.args.get("page", 1, type=int)
     status = request.args.get("status") or None

@@ -8,6 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from forms.plan import ActivityForm, DeleteForm, GroupForm, PlanForm, TaskForm
 from models import PLAN_KINDS, Plan, Task, TaskGroup, db
+from tracker import clock
 from tracker.domain.formatting import parse_vn_date
 from tracker.domain.status import STATUS_LABELS, Status, rollup
 from tracker.permissions import can, require, unit_scope, viewer_required
@@ -79,7 +80,7 @@ def _tree_filters(today: date) -> tuple[TreeFilters, list[str]]:
 @viewer_required
 def index():
     """The plans and directives, with activity counts and completion (unit users: plans their scope owes on)."""
-    today = plans_service.today()
+    today = clock.today()
     scope = unit_scope(current_user)
     year = _int_arg("year")
     kind = request.args.get("kind") if request.args.get("kind") in PLAN_KINDS else None
@@ -97,7 +98,7 @@ def index():
 @viewer_required
 def tree(plan_id: int):
     """The plan tree: groups → tasks → activities with every responsible unit's progress, filtered and paged."""
-    today = plans_service.today()
+    today = clock.today()
     plan = db.get_or_404(Plan, plan_id)
     scope = unit_scope(current_user)
     if not plan_tree.plan_visible(plan.id, scope):
@@ -125,7 +126,7 @@ def tree(plan_id: int):
 @viewer_required
 def activity(activity_id: int):
     """One activity: its facts, footnotes, responsible units and audit history."""
-    today = plans_service.today()
+    today = clock.today()
     activity = plan_tree.load_activity(activity_id) or abort(404)
     scope = unit_scope(current_user)
     if not plan_tree.activity_visible(activity.id, scope):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from forms.report import NoticeForm, RegenerateForm, YearReportForm
 from models import Plan, Report, ReportVersion, Unit, db
+from tracker import clock
 from tracker.domain.formatting import parse_vn_date
 from tracker.domain.frameworks import load_frameworks
 from tracker.jobs_queue import enqueue, queue
@@ -180,7 +181,7 @@ def new_year():
         abort(403)
     form = _year_form()
     if request.method == "GET" and not form.year.data:
-        form.year.data = date.today().year
+        form.year.data = clock.today().year
     if form.validate_on_submit():
         report = _save_year(form, None)
         if report is not None:
