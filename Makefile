@@ -7,7 +7,7 @@ PORT ?= 5000
 JOBS ?= auto
 export FLASK_APP := app
 
-.PHONY: run test test-sqlite test-postgres lint bench venv translations system-deps clean
+.PHONY: run test test-sqlite test-postgres lint bench venv translations system-deps node-deps clean
 
 venv: $(VENV)/.installed
 
@@ -32,17 +32,24 @@ system-deps:
 	  else echo "system-deps: not root; install $(SYSTEM_PACKAGES) to run every test"; fi; \
 	fi
 
+# axe-core for the journeys' accessibility checks, from the npm registry (tests/journeys/package-lock.json)
+AXE := tests/journeys/node_modules/axe-core/axe.min.js
+node-deps: $(AXE)
+$(AXE): tests/journeys/package.json tests/journeys/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/journeys --no-audit --no-fund --silent && touch $@; \
+	else echo "node-deps: npm not found; the journeys' accessibility checks will fail"; fi
+
 run: venv translations system-deps
 	PORT=$(PORT) $(BIN)/python -m tracker.launch
 
-test: venv translations system-deps
+test: venv translations system-deps node-deps
 	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
 
-test-sqlite: venv translations
+test-sqlite: venv translations node-deps
 	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
 
 # The same suite against this machine's PostgreSQL and Redis servers
-test-postgres: venv translations
+test-postgres: venv translations node-deps
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
@@ -54,4 +61,4 @@ bench: venv translations
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) instance/dondoc.sqlite3 tests/out bench/out
+	rm -rf $(VENV) instance/dondoc.sqlite3 tests/out bench/out tests/journeys/node_modules
