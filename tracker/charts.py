@@ -1,16 +1,22 @@
-"""Server-side SVG charts (pygal), shared by the pages and the PDF report: no JavaScript, fixed fonts and sizes.
+"""Every chart of the product, drawn server-side as SVG by pygal: the pages' trend and bar charts and the
+report's charts (PDF inlines the SVG; Word gets a PNG of it, see tracker/reports/raster.py). No JavaScript,
+fixed fonts and sizes.
 
 Each function returns an SVG document as a string (no XML declaration), safe to inline in HTML with |safe:
 pygal builds it with an XML library, which escapes titles and labels.
 """
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Sequence
 from decimal import Decimal
 
 import pygal
 from pygal.style import Style
+
+from tracker.reports.document import Chart
+from tracker.reports.fonts import CSS_FAMILY
 
 #: colours readable in print (the PDF report is often printed in grey)
 _STYLE = Style(
@@ -34,12 +40,12 @@ def _plain(value: Decimal | float | int | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _vn_number(value: float | None) -> str:
-    """Axis and value labels with a decimal comma (85,6)."""
+def _vn_number(value: float | None, places: int = 2, unit: str = "") -> str:
+    """Axis and value labels with a decimal comma and no trailing zeros (85,6), then the unit if any."""
     if value is None:
         return ""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") + unit
 
 
 def trend_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[Decimal | float | None]],
@@ -77,3 +83,41 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | floa
 def _render(chart: pygal.graph.graph.Graph) -> str:
     """The SVG text without pygal's inline script."""
     return _SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+# Report charts: larger type, since the SVG is drawn 800 px wide and printed 150 mm wide.
+#: sober print colours (on time, late, in progress, overdue, not started, …)
+PALETTE = ("#1f5fa8", "#7fa7d9", "#2e7d32", "#c62828", "#9e9e9e", "#f9a825", "#6a1b9a")
+CHART_WIDTH_PX = 800
+CHART_HEIGHT_PX = 380
+
+
+def _report_style() -> Style:
+    return Style(
+        background="white", plot_background="white", foreground="#222", foreground_strong="#000",
+        foreground_subtle="#ccc", colors=PALETTE, font_family=f"'{CSS_FAMILY}', 'Tinos', serif",
+        # the SVG is drawn 800 px wide and printed 150 mm wide: 20 px comes out near 10 pt
+        label_font_size=20, major_label_font_size=20, legend_font_size=20, title_font_size=22,
+        value_font_size=18, tooltip_font_size=18, opacity="1", opacity_hover="1",
+    )
+
+
+def chart_svg(chart: Chart) -> str:
+    """A report's chart as a standalone SVG document (no scripts, no external references), in print colours."""
+    factory = {"bar": pygal.Bar, "hbar": pygal.HorizontalBar, "stacked": pygal.StackedBar}[chart.kind]
+    drawing = factory(
+        style=_report_style(), width=CHART_WIDTH_PX, height=CHART_HEIGHT_PX, js=[], disable_xml_declaration=True,
+        legend_at_bottom=True, legend_at_bottom_columns=min(4, max(1, len(chart.series))),
+        show_legend=len(chart.series) > 1, print_values=len(chart.categories) * len(chart.series) <= 24,
+        value_formatter=lambda value: _vn_number(value, 1, chart.unit), truncate_label=40, x_label_rotation=0,
+        show_y_guides=True, margin=12, spacing=8, title=None,
+    )
+    drawing.x_labels = chart.categories
+    for name, values in chart.series:
+        drawing.add(name, [float(value) for value in values])
+    return _render(drawing)
+
+
+def svg_data_uri(svg: str) -> str:
+    """A data: URI for an <img> (the only kind of URI the PDF's URL fetcher accepts besides our fonts)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

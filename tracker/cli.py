@@ -5,6 +5,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from models import Unit, UnitKind, User, db
+from tracker.cli_indicators import frameworks_cli, import_scores
+from tracker.cli_plan_import import import_plan
+from tracker.cli_reminders import reminders_cli
+from tracker.cli_reports import report_cli
 from tracker.services import accounts, seed
 from tracker.services.units import tree
 
@@ -69,17 +73,7 @@ def units_kinds() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (seed_cli, users_cli, units_cli, import_cli):
-        app.cli.add_command(group)
-    from tracker.cli_plan_import import import_plan
-
     import_cli.add_command(import_plan)
-    from tracker.cli_reminders import reminders_cli
-
-    app.cli.add_command(reminders_cli)
-    from tracker import cli_indicators
-
-    cli_indicators.init_app(app)
-    from tracker.cli_reports import report_cli
-
-    app.cli.add_command(report_cli)
+    import_cli.add_command(import_scores)
+    for group in (seed_cli, users_cli, units_cli, import_cli, reminders_cli, frameworks_cli, report_cli):
+        app.cli.add_command(group)

@@ -2,7 +2,7 @@
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -94,11 +94,3 @@ def import_scores(path, framework_code, period, dry_run, sheet, source, scope_co
         return
     db.session.commit()
     click.echo(f"Đã nhập {result.rows} dòng ({result.saved} điểm số) vào {framework.code} kỳ {period}.")
-
-
-def init_app(app: Flask) -> None:
-    """Register `frameworks` and add `scores` to the shared `import` group."""
-    from tracker.cli import import_cli
-
-    app.cli.add_command(frameworks_cli)
-    import_cli.add_command(import_scores)

@@ -17,9 +17,9 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import _Cell
 
-from tracker.reports.charts import chart_png
 from tracker.reports.document import Block, Chart, Document, Table
 from tracker.reports.pdf import BODY_PT, MARGINS_MM, _cell
+from tracker.reports.raster import chart_png
 
 FONT = "Times New Roman"
 

@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from tracker.charts import chart_svg, svg_data_uri
 from tracker.domain.formatting import fmt_decimal, fmt_int
-from tracker.reports.charts import chart_svg, svg_data_uri
 from tracker.reports.document import Column, Document
 from tracker.reports.fonts import CSS_FAMILY, FontFaces, find_fonts
 

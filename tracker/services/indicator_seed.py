@@ -1,6 +1,6 @@
 """The `seed demo` step of the indicators: the four frameworks, the published results of files 000 and 001, links.
 
-Imported by tracker/services/seed.py, which runs EXTRA_STEPS after units and plans are loaded.
+Called by tracker/services/seed.py after units and plans are loaded.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from tracker.domain.frameworks import load_frameworks
 from tracker.domain.score_sheets import SCORES_DIR, ParAssessment, UnitScoreSheet, load_score_file
 from tracker.services import audit, indicator_links, scores
 from tracker.services.frameworks import by_code, load_shipped_frameworks
-from tracker.services.seed import EXTRA_STEPS
 
 
 def _node_ids(framework: Framework) -> dict[str, int]:
@@ -105,5 +104,3 @@ def seed_indicators(scores_dir: Path = SCORES_DIR, links_dir: Path = indicator_l
     db.session.flush()
     return lines
 
-
-EXTRA_STEPS.append(seed_indicators)

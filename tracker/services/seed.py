@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from models import Assignment, Plan, User, db
 from tracker import clock
-from tracker.services import accounts, assignments, plans, units
+from tracker.services import accounts, assignments, indicator_seed, plans, units
 
 #: one demo user per role: (username, role, unit code, full name). Password: DEMO_PASSWORD.
 DEMO_PASSWORD = "dondoc2023"
@@ -18,10 +18,6 @@ DEMO_USERS = (
     ("stp.canbo", "unit_officer", "HG-STP", "Cán bộ đầu mối Sở Tư pháp"),
     ("stp.lanhdao", "unit_head", "HG-STP", "Giám đốc Sở Tư pháp"),
 )
-
-#: extra steps other features register (scores, frameworks, …), run in order after the plan
-EXTRA_STEPS: list = []
-
 
 def seed_demo(today: date | None = None) -> list[str]:
     """Load everything; returns the lines to print. Flushes, never commits."""
@@ -37,8 +33,7 @@ def seed_demo(today: date | None = None) -> list[str]:
                              full_name=full_name, email=f"{username}@example.gov.vn")
         lines.append(f"Người dùng demo: {username} / {DEMO_PASSWORD} ({role}, {unit_code})")
     lines += demo_progress(today or clock.today())
-    for step in EXTRA_STEPS:
-        lines += step()
+    lines += indicator_seed.seed_indicators()
     db.session.flush()
     return lines
 
@@ -77,7 +72,3 @@ def demo_progress(today: date) -> list[str]:
             counts["progress"] += 1
     return [f"Tiến độ demo: {counts['done']} hoàn thành đúng hạn, {counts['late']} hoàn thành quá hạn, "
             f"{counts['awaiting']} chờ xác nhận, {counts['progress']} đang thực hiện"]
-
-
-# Features register their steps by appending to EXTRA_STEPS when imported (after EXTRA_STEPS exists).
-from tracker.services import indicator_seed  # noqa: E402,F401
