@@ -435,12 +435,12 @@ def preview_tree(imp: PlanImport, group_index: int, infos=None) -> dict:
             if lead not in counts:
                 counts[lead] = plan_table.resolved_unit_count(lead, infos)
             number = f"{group['number']}.{activity['number']}"
-            activities.append({"index": a_index, "values": activity, "due": due, "kind": kind,
+            activities.append({"index": a_index, "activity": activity, "due": due, "kind": kind,
                                "lead_units": counts[lead], "warnings": by_number.get(number, []),
                                "path": number})
-        tasks.append({"index": t_index, "values": task, "activities": activities,
+        tasks.append({"index": t_index, "task": task, "activities": activities,
                       "warnings": by_number.get(f"{group['number']}.{task['number']}", [])})
-    return {"index": group_index, "values": group, "tasks": tasks}
+    return {"index": group_index, "group": group, "tasks": tasks}
 
 
 # ---- the way back: a plan as a mapping, as .xlsx, into next year ---------------------------------------------
