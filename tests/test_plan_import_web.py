@@ -58,6 +58,7 @@ class _FormFields(HTMLParser):
         super().__init__()
         self.action_part, self.inside, self.fields = action_part, False, {}
         self._textarea: str | None = None
+        self._select: str | None = None
         self.labels: dict[str, str] = {}
 
     def handle_starttag(self, tag, attrs):
@@ -69,7 +70,10 @@ class _FormFields(HTMLParser):
             self.fields[attrs["name"]] = attrs.get("value") or ""
             self.labels[attrs["name"]] = attrs.get("aria-label") or attrs.get("id") or ""
         elif self.inside and tag == "select" and attrs.get("name"):
-            self.fields[attrs["name"]] = ""
+            self._select = attrs["name"]
+            self.fields[self._select] = ""
+        elif self.inside and tag == "option" and self._select and "selected" in attrs:
+            self.fields[self._select] = attrs.get("value") or ""
         elif self.inside and tag == "textarea":
             self._textarea = attrs.get("name")
             self.fields[self._textarea] = ""
@@ -80,6 +84,8 @@ class _FormFields(HTMLParser):
             self.inside = False
         elif tag == "textarea":
             self._textarea = None
+        elif tag == "select":
+            self._select = None
 
     def handle_data(self, data):
         if self._textarea:
@@ -218,7 +224,7 @@ def test_an_acceptance_lapses_when_the_lead_changes(db, units, tmp_path):
     imp = plan_import.create_preview(None, "k.docx", small_docx(_unknown_lead_rows()), upload_root=tmp_path,
                                      max_bytes=20 << 20, overrides={"code": "HG-KS-2024"})
     assert imp.error_count == 2
-    plan_import.apply_corrections(None, imp, {}, {}, accepted=["a:0:0:1", "a:0:0:2"])
+    plan_import.apply_corrections(None, imp, {}, {}, accepted={"a:0:0:1": True, "a:0:0:2": True})
     assert imp.error_count == 0
     plan_import.apply_corrections(None, imp, {}, {"a:0:0:1:lead": "Sở Khác Nữa"})
     assert [w["number"] for w in imp.warnings if w["level"] == "error"] == ["I.1.2"]
