@@ -34,11 +34,17 @@ class PreviewForm(FlaskForm):
                             validators=[InputRequired(_l("Hãy nhập năm kế hoạch")), _YEAR_RANGE])
     issuer = StringField(_l("Cơ quan ban hành"), filters=[clean_text], validators=[Optional(), Length(max=255)])
     #: which province's units the cells may name and collectives expand to; choices set by the view
-    issuer_unit = SelectField(_l("Tỉnh ban hành (đơn vị được giao thuộc tỉnh này)"), validators=[Optional()])
+    issuer_unit = SelectField(_l("Tỉnh ban hành (đơn vị được giao thuộc tỉnh này)"), validators=[Optional()],
+                              validate_choice=False)
     doc_type = StringField(_l("Loại văn bản"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     doc_number = StringField(_l("Số văn bản"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     doc_date = StringField(_l("Ngày ban hành (dd/mm/yyyy)"), filters=[clean_text], validators=[Optional()])
     signer = StringField(_l("Người ký"), filters=[clean_text], validators=[Optional(), Length(max=200)])
+
+    def validate_issuer_unit(self, field) -> None:
+        """Only a province the page offered (WTForms' own message would be English)."""
+        if field.data and field.data not in {value for value, _label in field.choices or []}:
+            raise ValidationError(_l("Hãy chọn tỉnh ban hành trong danh sách"))
 
     def validate_doc_date(self, field) -> None:
         """Dates are typed dd/mm/yyyy."""

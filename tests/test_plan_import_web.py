@@ -271,3 +271,25 @@ def test_every_preview_field_is_labelled(client, login_as, db, units):
         labelled = "aria-label=" in attrs or "aria-labelledby=" in attrs or (
             element_id and f'for="{element_id.group(1)}"' in page)
         assert labelled, match.group(0)[:200]
+
+
+def test_bad_decisions_are_refused_naming_the_problem(client, login_as, db, both_provinces):
+    login_as("office")
+    import_id = upload(client, small_docx(_unknown_lead_rows()), "ke-hoach.docx", code="HG-KS-2024")
+    before = db.session.get(PlanImport, import_id).data
+    fields = preview_fields(client, import_id)
+    cases = [
+        ({"pick-a:0:0:1": str(both_provinces["HAG-STTTT"].id)}, "không thuộc tỉnh ban hành"),
+        ({"pick-a:0:0:1": "abc"}, "Đơn vị đã chọn không hợp lệ"),
+        ({"pick-a:0:0:1": "99999999999999999999"}, "Đơn vị đã chọn không hợp lệ"),
+        ({"pick-a:9:9:9": str(both_provinces["HG-STP"].id)}, "không có trong bản xem trước"),
+        ({"shown-a:0:x:1": "1", "accept-a:0:x:1": "1"}, "không có trong bản xem trước"),
+        ({"issuer_unit": "KHONG-CO"}, "Hãy chọn tỉnh ban hành trong danh sách"),
+    ]
+    for extra, message in cases:
+        response = client.post(f"/plan-imports/{import_id}?group=0", data={**fields, **extra})
+        assert response.status_code == 400, extra
+        assert message in response.get_data(as_text=True), extra
+    db.session.expire_all()
+    imp = db.session.get(PlanImport, import_id)
+    assert imp.data == before and imp.error_count == 2
