@@ -293,3 +293,21 @@ def test_bad_decisions_are_refused_naming_the_problem(client, login_as, db, both
     db.session.expire_all()
     imp = db.session.get(PlanImport, import_id)
     assert imp.data == before and imp.error_count == 2
+
+
+def test_a_lead_edited_in_the_exported_file_is_asked_again(db, units, tmp_path):
+    import openpyxl
+
+    plan, _report = load_plan_file(DATA_DIR / "ha-giang-2023-ksthc.yaml")
+    workbook = openpyxl.load_workbook(io.BytesIO(plan_import.export_xlsx(plan)))
+    sheet = workbook.active
+    notes = [row[0].value for row in sheet.iter_rows() if str(row[0].value or "").startswith("Đã chấp nhận")]
+    assert len(notes) == 1 and "III.2.2 [" in notes[0] and "II.2.1 [" in notes[0]
+    [lead_cell] = [row[3] for row in sheet.iter_rows() if row[0].value == "2.2" and row[1].value.startswith("Tiếp tục")]
+    lead_cell.value = "Sở Không Tồn Tại"
+    out = io.BytesIO()
+    workbook.save(out)
+    imp = plan_import.create_preview(None, "sua.xlsx", out.getvalue(), upload_root=tmp_path, max_bytes=20 << 20,
+                                     overrides={"code": "KH-SUA"})
+    assert [(w["number"], w["level"]) for w in imp.warnings] == [("III.2.2", "error")]
+    assert "Sở Không Tồn Tại" in imp.warnings[0]["message"]

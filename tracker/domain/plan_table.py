@@ -6,6 +6,7 @@ mapping plus warnings that name the row. Nothing here knows about files, Flask o
 Warnings are plain dicts {"row": int | None, "number": "II.1.2" | None, "level": "error" | "warning",
 "message": "…"} so they can be stored as JSON; "error" blocks saving the plan, "warning" does not.
 """
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -76,6 +77,7 @@ _NOTE_GAP = re.compile(r"^van ban goc thieu (hoat dong|nhiem vu) (\S+?)(?:\s*:\s
 _NOTE_ACCEPTED = re.compile(r"^da chap nhan don vi chu tri, phoi hop khi nap\s*:\s*")
 _NOTE_FREE_FOOTNOTES = re.compile(r"^chu thich khong gan voi o nao\s*:\s*")
 _LOST_KINDS = {"hoat dong": "activity", "nhiem vu": "task"}
+_ACCEPTED_ITEM = re.compile(r"^(\S+) \[([0-9a-f]{6})\]$")
 
 
 class TableError(ValueError):
@@ -253,7 +255,8 @@ class _Builder:
         self.list_form = False
         #: from the export's notes: {number: gap}, activity paths accepted, footnote markers of the text
         self.acknowledged_gaps: dict[str, dict] = {}
-        self.accepted: set[str] = set()
+        #: activity path → fingerprint of the unit cells accepted ("II.1.6" → "3fa2c1")
+        self.accepted: dict[str, str] = {}
         self.free_footnotes: list[str] = []
 
     def add_system_note(self, text: str) -> bool:
@@ -265,14 +268,14 @@ class _Builder:
             self.acknowledged_gaps[number] = {"number": number, "lost": _LOST_KINDS[gap.group(1)],
                                               "note": clean(text[gap.end():]), "acknowledged": True}
             return True
-        for pattern, target in ((_NOTE_ACCEPTED, self.accepted), (_NOTE_FREE_FOOTNOTES, None)):
+        for pattern in (_NOTE_ACCEPTED, _NOTE_FREE_FOOTNOTES):
             match = pattern.match(folded)
             if match:
                 items = [clean(item) for item in text[match.end():].split(",") if clean(item)]
-                if target is None:
+                if pattern is _NOTE_FREE_FOOTNOTES:
                     self.free_footnotes += items
                 else:
-                    target.update(items)
+                    self.accepted.update(m.groups() for m in map(_ACCEPTED_ITEM.match, items) if m)
                 return True
         return False
 
@@ -402,7 +405,9 @@ class _Builder:
         for group in self.groups:
             for task in group["tasks"]:
                 for activity in task["activities"]:
-                    if f"{group['number']}.{activity['number']}" in self.accepted:
+                    # accepted only as exported: a cell edited in the file since asks the clerk again
+                    stamp = self.accepted.get(f"{group['number']}.{activity['number']}")
+                    if stamp and stamp == unit_cells_fingerprint(activity):
                         activity["accepted"] = {"lead": activity["lead"], "coordinating": activity["coordinating"]}
         data = dict(meta)
         data["footnotes"] = dict(sorted(self.footnotes.items(), key=lambda kv: int(kv[0])))
@@ -984,6 +989,12 @@ def plan_layout(data: dict) -> tuple[list[str], list[LayoutRow], list[str]]:
     return above, rows, below + system_notes(data)
 
 
+def unit_cells_fingerprint(activity: dict) -> str:
+    """Six hex digits standing for an activity's lead and coordinating texts."""
+    texts = f"{clean(activity.get('lead'))}\n{clean(activity.get('coordinating'))}"
+    return hashlib.sha1(texts.encode("utf-8")).hexdigest()[:6]
+
+
 def system_notes(data: dict) -> list[str]:
     """The notes below an exported table that carry what the office already accepted (read back on import)."""
     notes = [f"Văn bản gốc thiếu {_LOST.get(gap.get('lost'), 'hoạt động')} {gap['number']}: {gap.get('note') or ''}"
@@ -992,8 +1003,8 @@ def system_notes(data: dict) -> list[str]:
     free = [marker for marker in data.get("footnotes") or {} if marker not in used]
     if free:
         notes.append("Chú thích không gắn với ô nào: " + ", ".join(free))
-    accepted = [f"{group['number']}.{activity['number']}" for group, _t, activity in iter_activities(data)
-                if activity.get("accepted")]
+    accepted = [f"{group['number']}.{activity['number']} [{unit_cells_fingerprint(activity)}]"
+                for group, _t, activity in iter_activities(data) if activity.get("accepted")]
     if accepted:
         notes.append("Đã chấp nhận đơn vị chủ trì, phối hợp khi nạp: " + ", ".join(accepted))
     return notes
