@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from forms.fields import WholeNumberField, clean_text
@@ -33,10 +33,18 @@ class PreviewForm(FlaskForm):
     year = WholeNumberField(_l("Năm kế hoạch"), example="2024",
                             validators=[InputRequired(_l("Hãy nhập năm kế hoạch")), _YEAR_RANGE])
     issuer = StringField(_l("Cơ quan ban hành"), filters=[clean_text], validators=[Optional(), Length(max=255)])
+    #: which province's units the cells may name and collectives expand to; choices set by the view
+    issuer_unit = SelectField(_l("Tỉnh ban hành (đơn vị được giao thuộc tỉnh này)"), validators=[Optional()],
+                              validate_choice=False)
     doc_type = StringField(_l("Loại văn bản"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     doc_number = StringField(_l("Số văn bản"), filters=[clean_text], validators=[Optional(), Length(max=60)])
     doc_date = StringField(_l("Ngày ban hành (dd/mm/yyyy)"), filters=[clean_text], validators=[Optional()])
     signer = StringField(_l("Người ký"), filters=[clean_text], validators=[Optional(), Length(max=200)])
+
+    def validate_issuer_unit(self, field) -> None:
+        """Only a province the page offered (WTForms' own message would be English)."""
+        if field.data and field.data not in {value for value, _label in field.choices or []}:
+            raise ValidationError(_l("Hãy chọn tỉnh ban hành trong danh sách"))
 
     def validate_doc_date(self, field) -> None:
         """Dates are typed dd/mm/yyyy."""
@@ -49,7 +57,8 @@ class PreviewForm(FlaskForm):
     def meta_values(self) -> dict:
         """The plan fields as apply_meta() takes them."""
         return {"code": self.code.data, "title": self.title.data, "year": self.year.data,
-                "issuer": self.issuer.data, "doc_type": self.doc_type.data, "doc_number": self.doc_number.data,
+                "issuer": self.issuer.data, "issuer_unit": self.issuer_unit.data, "doc_type": self.doc_type.data,
+                "doc_number": self.doc_number.data,
                 "doc_date": parse_vn_date(self.doc_date.data) if self.doc_date.data else None,
                 "signer": self.signer.data}
 

@@ -182,6 +182,16 @@ def build_xlsx(data: dict, page: int = 25) -> bytes:
     return out.getvalue()
 
 
+def accept_lost_leads(imp) -> list[str]:
+    """The clerk's decision for the curated plan: the activities whose lead cell was lost are imported as they are."""
+    undecided = plan_import.undecided_leads(imp)
+    plan_import.apply_corrections(None, imp, {}, {}, accepted=dict.fromkeys(undecided, True))
+    return sorted(undecided.values())
+
+
+LOST_LEADS = ["III.2.2", "III.3.1", "III.3.2", "III.4", "III.5.2", "III.5.3", "III.5.4", "IV.3"]
+
+
 def expected_tree(data: dict) -> list:
     out = []
     for group in data["groups"]:
@@ -233,7 +243,8 @@ def test_preview_then_commit_saves_tree_units_targets_and_deadlines(app, db, uni
     imp = plan_import.create_preview(None, "phu-luc-210.docx" if builder is build_docx else "phu-luc-210.xlsx",
                                      content, upload_root=tmp_path, max_bytes=MAX, overrides={"code": "HG-KSTTHC-2023"})
     db.session.commit()
-    assert imp.error_count == 0
+    assert imp.error_count == len(LOST_LEADS)
+    assert accept_lost_leads(imp) == LOST_LEADS and imp.error_count == 0
     # the preview resolves units as they stood in 2023: "UBND cấp huyện" is the 11 districts of then
     tree = plan_import.preview_tree(imp, 0)
     first = tree["tasks"][0]["activities"][0]
@@ -275,11 +286,12 @@ def test_preview_then_commit_saves_tree_units_targets_and_deadlines(app, db, uni
 def test_round_trip_import_export_import_is_identical(db, units, tmp_path):
     first = plan_import.create_preview(None, "a.xlsx", build_xlsx(curated()), upload_root=tmp_path, max_bytes=MAX,
                                        overrides={"code": "KH-A"})
+    accept_lost_leads(first)
     plan_a, _ = plan_import.commit_import(None, first)
     exported = plan_import.export_xlsx(plan_a)
     second = plan_import.create_preview(None, "b.xlsx", exported, upload_root=tmp_path, max_bytes=MAX,
                                         overrides={"code": "KH-B"})
-    assert [w for w in second.read_warnings] == []
+    assert second.read_warnings == [] and second.warnings == []
     plan_b, _ = plan_import.commit_import(None, second)
     mapping_a, mapping_b = plan_import.plan_mapping(plan_a), plan_import.plan_mapping(plan_b)
     assert mapping_a.pop("code") == "KH-A" and mapping_b.pop("code") == "KH-B"
@@ -382,6 +394,7 @@ def test_confirm_is_all_or_nothing(db, units, tmp_path):
     data["groups"][0]["tasks"][0]["activities"][0]["deadline"] = "Quý V/2023"
     imp = plan_import.create_preview(None, "a.xlsx", build_xlsx(data), upload_root=tmp_path, max_bytes=MAX,
                                      overrides={"code": "KH-X"})
+    accept_lost_leads(imp)
     assert imp.error_count == 1
     with pytest.raises(plan_import.PlanImportError, match="Quý V"):
         plan_import.commit_import(None, imp)
@@ -403,7 +416,10 @@ def test_cli_dry_run_and_import(runner, units, tmp_path):
 
     assert _db.session.scalar(select(func.count(Plan.id))) == 0
     result = runner.invoke(args=["import", "plan", str(path), "--code", "KH-CLI"])
+    assert result.exit_code != 0 and "hoạt động III.2.2: chưa có đơn vị chủ trì" in result.output
+    result = runner.invoke(args=["import", "plan", str(path), "--code", "KH-CLI", "--accept-unresolved-leads"])
     assert result.exit_code == 0, result.output
+    assert "Chấp nhận nạp không rõ đơn vị chủ trì: " + ", ".join(LOST_LEADS) in result.output
     assert "Đã nạp kế hoạch KH-CLI: 54 hoạt động" in result.output
     plan = _db.session.scalar(select(Plan).where(Plan.code == "KH-CLI"))
     assert plan.source_filename == "phu-luc.docx"

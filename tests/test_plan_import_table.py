@@ -235,7 +235,8 @@ def test_numbered_list_with_deadlines_inside_the_text():
     ]
     assert data["footnotes"] == {"1": "Không tính TTHC nội bộ."}
     assert parse_deadline(acts[0][2], 2024).due == date(2024, 9, 30)
-    assert sum(1 for w in check_plan(data) if "chưa có đơn vị chủ trì" in w["message"]) == 2
+    missing_lead = [w for w in check_units(data, UNITS) if "chưa có đơn vị chủ trì" in w["message"]]
+    assert [(w["number"], w["level"]) for w in missing_lead] == [("I.1.1", "error"), ("I.2", "error")]
 
 
 def test_split_deadline_keeps_sentences_without_deadlines():
@@ -271,6 +272,20 @@ def test_unknown_units_with_suggestions_and_collectives():
         "Sở Tài chính?"]
     assert check_units(_one("Các sở, ban, ngành (Sở Tư pháp, Sở Tài chính đã hoàn thành năm 2022); UBND cấp "
                             "huyện"), UNITS) == []
+
+
+def test_an_unresolved_lead_is_an_error_until_accepted():
+    data = _one("Sở Không Có, Sở Tư pháp", "Các cơ quan liên quan")
+    warnings = check_units(data, UNITS)
+    assert [(w["level"], w["message"]) for w in warnings] == [
+        ("error", "Dòng 7, hoạt động I.1.1, ô chủ trì: không tìm thấy đơn vị «Sở Không Có» — có phải: Sở Nội vụ?; "
+                  "hãy chọn đơn vị chủ trì hoặc đánh dấu chấp nhận"),
+        ("warning", "Dòng 7, hoạt động I.1.1, ô phối hợp: «các cơ quan, đơn vị liên quan» cần chọn đơn vị cụ thể")]
+    activity = data["groups"][0]["tasks"][0]["activities"][0]
+    activity["accepted"] = {"lead": activity["lead"], "coordinating": activity["coordinating"]}
+    assert check_units(data, UNITS) == []
+    activity["lead"] = "Các cơ quan liên quan"  # names no definite unit: still the clerk's decision
+    assert [w["level"] for w in check_units(data, UNITS)] == ["warning", "error"]
 
 
 def test_unreadable_deadline_is_an_error_naming_the_row():

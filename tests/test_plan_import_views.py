@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Plan, PlanImport
-from tests.test_plan_import_files import build_xlsx, curated
+from tests.test_plan_import_files import accept_lost_leads, build_xlsx, curated
 from tracker.services import plan_import
 
 OK, FORBIDDEN, LOGIN = "ok", "403", "login"
@@ -37,6 +37,7 @@ def world(app, db, units):
     content = build_xlsx(curated())
     first = plan_import.create_preview(None, "phu-luc.xlsx", content, upload_root=root, max_bytes=20 << 20,
                                        overrides={"code": "KH-IMPORTED"})
+    accept_lost_leads(first)
     plan, _ = plan_import.commit_import(None, first)
     draft = plan_import.create_preview(None, "phu-luc-2.xlsx", content, upload_root=root, max_bytes=20 << 20,
                                        overrides={"code": "KH-DRAFT"})
@@ -81,7 +82,8 @@ def test_upload_preview_correct_confirm(client, login_as, db, units, app):
     imp = db.session.scalar(select(PlanImport))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "phu-luc-210.xlsx" in page and "Văn bản thiếu hoạt động III.2.1" in page
-    assert "hoạt động II.1.2: Quý V" in page and 'data-kpi="errors">1<' in page
+    # the Quý V deadline, and the eight activities whose lead the source lost
+    assert "hoạt động II.1.2: Quý V" in page and 'data-kpi="errors">9<' in page
     second_group = client.get(f"/plan-imports/{imp.id}?group=1").get_data(as_text=True)
     assert "Quý V/2023" in second_group and 'name="cell-a:1:0:1:deadline"' in second_group
 
@@ -95,6 +97,9 @@ def test_upload_preview_correct_confirm(client, login_as, db, units, app):
         "doc_number": "210/QĐ-UBND", "doc_date": "17/02/2023", "cell-a:1:0:1:deadline": "Quý III/2023"})
     assert response.status_code == 302
     db.session.refresh(imp)
+    assert imp.error_count == 8
+    accept_lost_leads(imp)
+    db.session.commit()
     assert imp.error_count == 0 and imp.data["groups"][1]["tasks"][0]["activities"][1]["deadline"] == "Quý III/2023"
 
     response = client.post(f"/plan-imports/{imp.id}/confirm", data={"version": imp.version})

@@ -14,7 +14,10 @@ from tracker.services import plan_import
 @click.option("--code", default=None, help="Mã kế hoạch (mặc định lấy từ tệp hoặc số quyết định).")
 @click.option("--year", type=int, default=None, help="Năm kế hoạch (mặc định lấy từ tệp).")
 @click.option("--title", default=None, help="Tên kế hoạch (mặc định lấy từ tệp).")
-def import_plan(path: Path, dry_run: bool, code: str | None, year: int | None, title: str | None) -> None:
+@click.option("--accept-unresolved-leads", is_flag=True,
+              help="Nạp cả các hoạt động chưa xác định được đơn vị chủ trì (liệt kê từng hoạt động).")
+def import_plan(path: Path, dry_run: bool, code: str | None, year: int | None, title: str | None,
+                accept_unresolved_leads: bool) -> None:
     """Import a plan from a .docx/.xlsx appendix, printing the same warnings as the preview."""
     content = path.read_bytes()
     overrides = {"code": code, "year": year, "title": title}
@@ -22,12 +25,17 @@ def import_plan(path: Path, dry_run: bool, code: str | None, year: int | None, t
     try:
         if dry_run:
             result, _kind, layout = plan_import.parse_upload(path.name, content, max_bytes, overrides)
+            plan_import.settle_issuer(result.data)
             read = [w for w in result.warnings if w.get("source") == "read"]
             warnings = plan_import.compute_warnings(result.data, read)
             data = result.data
         else:
             imp = plan_import.create_preview(None, path.name, content, max_bytes=max_bytes, overrides=overrides,
                                              upload_root=current_app.config["UPLOAD_FOLDER"])
+            undecided = plan_import.undecided_leads(imp) if accept_unresolved_leads else {}
+            if undecided:
+                plan_import.apply_corrections(None, imp, {}, {}, accepted=dict.fromkeys(undecided, True))
+                click.echo(f"Chấp nhận nạp không rõ đơn vị chủ trì: {', '.join(undecided.values())}")
             warnings, data, layout = imp.warnings, imp.data, imp.layout
     except plan_import.PlanImportError as error:
         db.session.rollback()

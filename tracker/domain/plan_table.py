@@ -6,6 +6,7 @@ mapping plus warnings that name the row. Nothing here knows about files, Flask o
 Warnings are plain dicts {"row": int | None, "number": "II.1.2" | None, "level": "error" | "warning",
 "message": "…"} so they can be stored as JSON; "error" blocks saving the plan, "warning" does not.
 """
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -67,6 +68,16 @@ _DEADLINE_CUE = re.compile(
 _LABELLED_CELL = re.compile(r"(?:(?:co quan|don vi)\s+)?(chu tri|phoi hop|san pham)\s*:\s*")
 _LABEL_FIELDS = {"chu tri": "lead", "phoi hop": "coordinating", "san pham": "product"}
 _CHECK_YEAR = 2000  # any valid year: only whether a clause reads as a deadline matters here
+
+
+# Notes the app's own export writes below the table, so that importing it again repeats no warning the office
+# already dealt with: gaps of the source it knew of, activities whose unit cells it accepted, footnotes that
+# belong to the text rather than to a cell.
+_NOTE_GAP = re.compile(r"^van ban goc thieu (hoat dong|nhiem vu) (\S+?)(?:\s*:\s*|$)")
+_NOTE_ACCEPTED = re.compile(r"^da chap nhan don vi chu tri, phoi hop khi nap\s*:\s*")
+_NOTE_FREE_FOOTNOTES = re.compile(r"^chu thich khong gan voi o nao\s*:\s*")
+_LOST_KINDS = {"hoat dong": "activity", "nhiem vu": "task"}
+_ACCEPTED_ITEM = re.compile(r"^(\S+) \[([0-9a-f]{6})\]$")
 
 
 class TableError(ValueError):
@@ -242,6 +253,31 @@ class _Builder:
         self.task: dict | None = None
         self.activity: dict | None = None
         self.list_form = False
+        #: from the export's notes: {number: gap}, activity paths accepted, footnote markers of the text
+        self.acknowledged_gaps: dict[str, dict] = {}
+        #: activity path → fingerprint of the unit cells accepted ("II.1.6" → "3fa2c1")
+        self.accepted: dict[str, str] = {}
+        self.free_footnotes: list[str] = []
+
+    def add_system_note(self, text: str) -> bool:
+        """Take one of the export's notes; False when the line is not one."""
+        folded = fold_aligned(text)
+        gap = _NOTE_GAP.match(folded)
+        if gap:
+            number = text[gap.start(2):gap.end(2)]
+            self.acknowledged_gaps[number] = {"number": number, "lost": _LOST_KINDS[gap.group(1)],
+                                              "note": clean(text[gap.end():]), "acknowledged": True}
+            return True
+        for pattern in (_NOTE_ACCEPTED, _NOTE_FREE_FOOTNOTES):
+            match = pattern.match(folded)
+            if match:
+                items = [clean(item) for item in text[match.end():].split(",") if clean(item)]
+                if pattern is _NOTE_FREE_FOOTNOTES:
+                    self.free_footnotes += items
+                else:
+                    self.accepted.update(m.groups() for m in map(_ACCEPTED_ITEM.match, items) if m)
+                return True
+        return False
 
     # -- helpers --------------------------------------------------------------------------------------
     def warn(self, message: str, row: int | None, number: str | None = None, level: str = "warning") -> None:
@@ -286,10 +322,13 @@ class _Builder:
             if title != self.task["title"] or any(cells.values()):
                 self.add_unnumbered(row, title, cells)
             return
-        self.task = {"number": numbering.label, "title": title, "activities": [], "row": row}
+        own = any(cells.values())
+        # a task that is its own activity: footnote markers belong to the activity, not to the title
+        self.task = {"number": numbering.label, "title": take_footnote_markers(title)[0] if own else title,
+                     "activities": [], "row": row}
         group["tasks"].append(self.task)
         self.activity = None
-        if any(cells.values()):
+        if own:
             self.new_activity(numbering.label, title, cells, row, own=True)
 
     def add_activity(self, row: int, numbering: Numbering, content: str, cells: dict) -> None:
@@ -363,10 +402,22 @@ class _Builder:
                         activity["product"] = "; ".join(parts)
                     activity["targets"] = level_targets(activity["product"])
                     del activity["_sub"], activity["_own_row"]
+        for group in self.groups:
+            for task in group["tasks"]:
+                for activity in task["activities"]:
+                    # accepted only as exported: a cell edited in the file since asks the clerk again
+                    stamp = self.accepted.get(f"{group['number']}.{activity['number']}")
+                    if stamp and stamp == unit_cells_fingerprint(activity):
+                        activity["accepted"] = {"lead": activity["lead"], "coordinating": activity["coordinating"]}
         data = dict(meta)
         data["footnotes"] = dict(sorted(self.footnotes.items(), key=lambda kv: int(kv[0])))
         data["groups"] = self.groups
-        data["known_gaps"] = numbering_gaps(self.groups)
+        gaps = numbering_gaps(self.groups)
+        found = {gap["number"] for gap in gaps}
+        data["known_gaps"] = [self.acknowledged_gaps.get(gap["number"], gap) for gap in gaps] + [
+            gap for number, gap in self.acknowledged_gaps.items() if number not in found]
+        if self.free_footnotes:
+            data["free_footnotes"] = self.free_footnotes
         if not data.get("declared") and self.groups and all(g["declared"] for g in self.groups):
             data["declared"] = {"groups": len(self.groups),
                                 "tasks": sum(g["declared"].get("tasks", 0) for g in self.groups),
@@ -380,7 +431,8 @@ _LOST = {"activity": "hoạt động", "task": "nhiệm vụ"}
 def structure_warnings(data: dict) -> list[dict]:
     """Footnote, numbering-gap and declared-count warnings of a plan mapping."""
     gaps = [warning(f"Văn bản thiếu {_LOST.get(g.get('lost'), 'mục')} {g['number']}: {g.get('note', '')}", None,
-                    g["number"]) for g in data.get("known_gaps") or [] if isinstance(g, dict)]
+                    g["number"]) for g in data.get("known_gaps") or [] if isinstance(g, dict)
+            and not g.get("acknowledged")]
     return footnote_warnings(data) + gaps + count_warnings(data)
 
 
@@ -418,9 +470,16 @@ def count_warnings(data: dict) -> list[dict]:
     """Counts that do not match what the document declares (per group and for the plan)."""
     out: list[dict] = []
     total_tasks = total_activities = 0
+    # a lost task took at least one activity with it
+    lost = {"tasks": {}, "activities": {}}
+    for gap in data.get("known_gaps") or []:
+        if isinstance(gap, dict) and gap.get("acknowledged"):
+            group_number = str(gap["number"]).split(".")[0]
+            for key in ("tasks", "activities") if gap.get("lost") == "task" else ("activities",):
+                lost[key][group_number] = lost[key].get(group_number, 0) + 1
     for group in data.get("groups", []):
-        tasks = len(group["tasks"])
-        activities = sum(len(t["activities"]) for t in group["tasks"])
+        tasks = len(group["tasks"]) + lost["tasks"].get(group["number"], 0)
+        activities = sum(len(t["activities"]) for t in group["tasks"]) + lost["activities"].get(group["number"], 0)
         total_tasks += tasks
         total_activities += activities
         declared = group.get("declared") or {}
@@ -447,7 +506,7 @@ def footnote_warnings(data: dict) -> list[dict]:
                 out.append(warning(f"Dòng {activity.get('row')}: ký hiệu chú thích ({marker}) không có lời chú thích "
                                    "dưới bảng", activity.get("row"), f"{group['number']}.{activity['number']}"))
     for marker in data.get("footnotes") or {}:
-        if marker not in used:
+        if marker not in used and marker not in (data.get("free_footnotes") or []):
             out.append(warning(f"Chú thích ({marker}) không gắn với ô nào trong bảng"))
     return out
 
@@ -574,6 +633,8 @@ def parse_table(rows: list[list[str]], preamble: list[str] | None = None, traile
         if _is_column_numbers(cells):
             continue  # "(1) (2) (3) …" under the header
         distinct = list(dict.fromkeys(c for c in cells if c))
+        if len(distinct) == 1 and builder.add_system_note(distinct[0]):
+            continue
         spanning = len(distinct) == 1 and (cells.count(distinct[0]) >= 2 or len(cells) == 1)
         # footnotes keep their full stop, unlike cells
         footnote = _footnote_of(list(dict.fromkeys(c for c in (clean(x) for x in rows[index]) if c)), footnote_mode)
@@ -595,6 +656,8 @@ def parse_table(rows: list[list[str]], preamble: list[str] | None = None, traile
         _place(builder, row, values.pop("content"), values.pop("number"), values, number_column="number" in mapping)
     for line in trailer or []:
         text = clean(line)
+        if builder.add_system_note(text):
+            continue
         match = _FOOTNOTE_LINE.match(text)
         if match:
             builder.add_footnote(None, match.group(1) or match.group(2), match.group(3))
@@ -778,8 +841,6 @@ def check_plan(data: dict) -> list[dict]:
         where = f"Dòng {row}, hoạt động {number}" if row else f"Hoạt động {number}"
         if not clean(activity.get("content")):
             out.append(warning(f"{where}: thiếu nội dung", row, number, "error"))
-        if not clean(activity.get("lead")):
-            out.append(warning(f"{where}: chưa có đơn vị chủ trì", row, number))
         deadline = clean(activity.get("deadline"))
         if not deadline:
             out.append(warning(f"{where}: chưa có thời hạn; sẽ tính đến hết năm kế hoạch", row, number))
@@ -792,39 +853,67 @@ def check_plan(data: dict) -> list[dict]:
 
 
 def check_units(data: dict, units: list[UnitInfo]) -> list[dict]:
-    """Unit names in lead/coordinating cells that match no unit (with suggestions), and resolver notes."""
+    """Unit names in lead/coordinating cells that match no unit (with suggestions), and resolver notes.
+
+    A lead that names no unit, or a name that matches none, is an error: the clerk picks a unit or accepts the
+    cell as it is (`activity["accepted"]` holds the cell texts accepted; editing a cell voids its acceptance).
+    """
     out: list[dict] = []
     cache: dict[str, tuple] = {}
     for group, _task, activity in iter_activities(data):
         number = f"{group['number']}.{activity['number']}"
         row = activity.get("row")
         where = f"Dòng {row}, hoạt động {number}" if row else f"Hoạt động {number}"
+        accepted = activity.get("accepted") or {}
         for key, word in (("lead", "chủ trì"), ("coordinating", "phối hợp")):
             text = clean(activity.get(key))
+            if key in accepted and clean(accepted[key]) == text:
+                continue
             if not text:
+                if key == "lead":
+                    out.append(unit_warning(f"{where}: chưa có đơn vị chủ trì; {_DECIDE}", row, number, "error"))
                 continue
             if text not in cache:
                 cache[text] = _resolution(text, units)
-            unknown, notes, count = cache[text]
+            unknown, notes, found, unexpanded = cache[text]
+            blocking = key == "lead"
             for name, suggestions in unknown:
                 hint = f" — có phải: {', '.join(suggestions)}?" if suggestions else ""
-                out.append(warning(f"{where}, ô {word}: không tìm thấy đơn vị «{name}»{hint}", row, number))
-            out += [warning(f"{where}, ô {word}: {note}", row, number) for note in notes]
-            if count == 0 and not unknown:
-                out.append(warning(f"{where}, ô {word}: «{text[:80]}» không ứng với đơn vị nào", row, number))
+                out.append(unit_warning(f"{where}, ô {word}: không tìm thấy đơn vị «{name}»{hint}"
+                                        + (f"; {_DECIDE}" if blocking else ""), row, number,
+                                        "error" if blocking else "warning"))
+            out += [unit_warning(f"{where}, ô {word}: {note}", row, number) for note in notes]
+            if blocking and found == 0 and not unknown:
+                out.append(unit_warning(f"{where}, ô chủ trì: «{text[:80]}» không ứng với đơn vị cụ thể nào; {_DECIDE}",
+                                        row, number, "error"))
+            elif found + unexpanded == 0 and not unknown:
+                out.append(unit_warning(f"{where}, ô {word}: «{text[:80]}» không ứng với đơn vị nào", row, number))
     return out
+
+
+_DECIDE = "hãy chọn đơn vị chủ trì hoặc đánh dấu chấp nhận"
+
+
+def unit_warning(message: str, row: int | None, number: str | None, level: str = "warning") -> dict:
+    """A warning about the units of a lead/coordinating cell, which accepting the cell clears."""
+    return dict(warning(message, row, number, level), topic="units")
 
 
 _COLLECTIVE_LABELS = {"department": "các sở, ban, ngành", "district": "UBND cấp huyện", "commune": "UBND cấp xã",
                       "related": "các cơ quan, đơn vị liên quan"}
 
 
-def _resolution(text: str, units: list[UnitInfo]) -> tuple[list, list[str], int]:
+def _resolution(text: str, units: list[UnitInfo]) -> tuple[list, list[str], int, int]:
     resolution = resolve_assignees(parse_assignees(text), units)
     notes = list(resolution.warnings)
     notes += [f"«{_COLLECTIVE_LABELS.get(ref.value, ref.value)} {ref.qualifier}".strip() + "» cần chọn đơn vị cụ thể"
               for ref in resolution.unexpanded]
-    return resolution.unknown, notes, len(resolution.unit_ids) + len(resolution.unexpanded)
+    return resolution.unknown, notes, len(resolution.unit_ids), len(resolution.unexpanded)
+
+
+def unknown_names(text: str, units: list[UnitInfo]) -> list[str]:
+    """Names in a lead/coordinating cell that match no unit."""
+    return [name for name, _suggestions in resolve_assignees(parse_assignees(text or ""), units).unknown]
 
 
 def resolved_unit_count(text: str, units: list[UnitInfo]) -> int:
@@ -897,7 +986,28 @@ def plan_layout(data: dict) -> tuple[list[str], list[LayoutRow], list[str]]:
                 number = "" if activity["number"] == task["number"] else activity["number"]
                 rows.append(_activity_row(number, activity))
     below = [f"({marker}) {text}" for marker, text in (data.get("footnotes") or {}).items()]
-    return above, rows, below
+    return above, rows, below + system_notes(data)
+
+
+def unit_cells_fingerprint(activity: dict) -> str:
+    """Six hex digits standing for an activity's lead and coordinating texts."""
+    texts = f"{clean(activity.get('lead'))}\n{clean(activity.get('coordinating'))}"
+    return hashlib.sha1(texts.encode("utf-8")).hexdigest()[:6]
+
+
+def system_notes(data: dict) -> list[str]:
+    """The notes below an exported table that carry what the office already accepted (read back on import)."""
+    notes = [f"Văn bản gốc thiếu {_LOST.get(gap.get('lost'), 'hoạt động')} {gap['number']}: {gap.get('note') or ''}"
+             .rstrip(": ") for gap in data.get("known_gaps") or [] if isinstance(gap, dict) and gap.get("number")]
+    used = {marker for _g, _t, activity in iter_activities(data) for marker in activity.get("footnotes") or []}
+    free = [marker for marker in data.get("footnotes") or {} if marker not in used]
+    if free:
+        notes.append("Chú thích không gắn với ô nào: " + ", ".join(free))
+    accepted = [f"{group['number']}.{activity['number']} [{unit_cells_fingerprint(activity)}]"
+                for group, _t, activity in iter_activities(data) if activity.get("accepted")]
+    if accepted:
+        notes.append("Đã chấp nhận đơn vị chủ trì, phối hợp khi nạp: " + ", ".join(accepted))
+    return notes
 
 
 def _activity_row(number: str, activity: dict, kind: str = "activity") -> LayoutRow:

@@ -15,15 +15,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models import Plan, PlanImport, Task, TaskGroup, db, utcnow
+from models import Plan, PlanImport, Task, TaskGroup, Unit, db, utcnow
 from tracker.domain import plan_table
 from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.plan_table import ParseResult, TableError
 from tracker.domain.textnorm import clean, fold
 from tracker.services import audit
 from tracker.services.assignments import ConflictError
-from tracker.services.plans import LoadReport, PlanError, load_plan
-from tracker.services.units import unit_infos
+from tracker.services.plans import LoadReport, PlanError, issuer_unit_code, load_plan, plan_unit_infos
 
 DEFAULT_MAX_MB = 20
 IMPORT_FOLDER = "plan_imports"
@@ -36,7 +35,7 @@ _LEGACY_EXTENSIONS = (".doc", ".xls", ".dot", ".xlt")
 #: unpacked size allowed per packed byte before the file is taken for a zip bomb
 _MAX_EXPANSION = 10
 CELL_FIELDS = ("content", "product", "lead", "coordinating", "deadline")
-META_FIELDS = ("code", "title", "year", "issuer", "doc_type", "doc_number", "doc_date", "signer")
+META_FIELDS = ("code", "title", "year", "issuer", "issuer_unit", "doc_type", "doc_number", "doc_date", "signer")
 
 
 class PlanImportError(ValueError):
@@ -231,6 +230,12 @@ def parse_upload(filename: str, content: bytes, max_bytes: int, overrides: dict 
     return result, source.kind, layout
 
 
+def settle_issuer(data: dict, user=None) -> None:
+    """Set the issuing province (which units the cells may name) from the issuer text, else the user's province."""
+    if not data.get("issuer_unit"):
+        data["issuer_unit"] = issuer_unit_code(data.get("issuer"), user)
+
+
 def default_code(data: dict) -> str:
     """A plan code from the decision number and year: "KH-2023-210-QD-UBND"."""
     number = fold((data.get("decision") or {}).get("number", ""))
@@ -242,7 +247,7 @@ def default_code(data: dict) -> str:
 def apply_meta(data: dict, values: dict) -> None:
     """Set plan fields from a form or the CLI (only those given and not empty)."""
     decision = data.setdefault("decision", {})
-    for key in ("code", "title", "issuer"):
+    for key in ("code", "title", "issuer", "issuer_unit"):
         if values.get(key):
             data[key] = clean(str(values[key]))
     if values.get("year"):
@@ -263,6 +268,9 @@ def apply_meta(data: dict, values: dict) -> None:
 def compute_warnings(data: dict, read_warnings: list[dict], infos=None) -> list[dict]:
     """Everything the clerk should see before confirming, errors first."""
     warnings = list(read_warnings) + plan_table.structure_warnings(data) + plan_table.check_plan(data)
+    if issuer_unit_id(data) is None:
+        warnings.append(plan_table.warning("Chưa xác định được đơn vị ban hành (tỉnh) của kế hoạch; hãy chọn",
+                                           level="error"))
     warnings += plan_table.check_units(data, infos if infos is not None else plan_units(data))
     code = clean(data.get("code"))
     if code and db.session.scalar(select(Plan.id).where(Plan.code == code)):
@@ -270,10 +278,16 @@ def compute_warnings(data: dict, read_warnings: list[dict], infos=None) -> list[
     return sorted(warnings, key=lambda w: w["level"] != "error")
 
 
+def issuer_unit_id(data: dict) -> int | None:
+    """The id of the draft's issuing unit, None when it is not set or unknown."""
+    code = data.get("issuer_unit")
+    return db.session.scalar(select(Unit.id).where(Unit.code == code)) if code else None
+
+
 def plan_units(data: dict):
-    """Units as they stood when the plan started (a 2023 plan still names the districts that later ended)."""
+    """Units the cells may name, as load_plan will: under the issuing province, existing in the plan's year."""
     year = data.get("year")
-    return unit_infos(date(year, 1, 1) if isinstance(year, int) and 1900 <= year <= 2999 else None)
+    return plan_unit_infos(issuer_unit_id(data), year if isinstance(year, int) and 1900 <= year <= 2999 else None)
 
 
 def upload_folder(upload_root: str | Path) -> Path:
@@ -287,6 +301,7 @@ def create_preview(user, filename: str, content: bytes, *, upload_root: str | Pa
                    overrides: dict | None = None) -> PlanImport:
     """Check, read and keep an uploaded plan as a draft for preview; refused files leave nothing behind."""
     result, kind, layout = parse_upload(filename, content, max_bytes, overrides)
+    settle_issuer(result.data, user)
     stored = f"{IMPORT_FOLDER}/{uuid.uuid4().hex}.{kind}"
     path = upload_folder(upload_root) / Path(stored).name
     path.write_bytes(content)
@@ -309,24 +324,73 @@ def _check_draft(imp: PlanImport, expected_version: int | str | None) -> None:
 
 
 def apply_corrections(user, imp: PlanImport, meta: dict, cells: dict[str, str],
-                      expected_version: int | str | None = None) -> int:
-    """Apply the clerk's corrections (plan fields, and cells keyed "a:g:t:a:field", "t:g:t:title", "g:g:title").
+                      expected_version: int | str | None = None, *, picks: dict[str, int] | None = None,
+                      accepted: dict[str, bool] | None = None) -> int:
+    """Apply the clerk's corrections and decisions; warnings are recomputed. Returns the number of changes.
 
-    Returns the number of values changed; warnings are recomputed.
+    `cells` are keyed "a:g:t:a:field", "t:g:t:title", "g:g:title"; `picks` maps an activity ("a:g:t:a") to the
+    unit chosen for its unresolved lead; `accepted` maps an activity to whether its unit cells are accepted as
+    they stand (an activity with no lead unit included).
     """
     _check_draft(imp, expected_version)
     data = copy.deepcopy(imp.data)
-    before = {key: data.get(key) for key in ("code", "title", "year", "issuer")}
+    before = {key: data.get(key) for key in ("code", "title", "year", "issuer", "issuer_unit")}
     apply_meta(data, meta)
     changed = sum(1 for key, value in before.items() if data.get(key) != value)
     for key, value in cells.items():
         changed += _set_cell(data, key, clean(value))
+    infos = plan_units(data)
+    for key, unit_id in (picks or {}).items():
+        changed += _pick_lead(_activity(data, key), key, unit_id, infos)
+    for key, accept in (accepted or {}).items():
+        activity = _activity(data, key)
+        stamp = {"lead": clean(activity.get("lead")), "coordinating": clean(activity.get("coordinating"))}
+        if accept and activity.get("accepted") != stamp:
+            activity["accepted"] = stamp
+            changed += 1
+        elif not accept and activity.pop("accepted", None):
+            changed += 1
     imp.data = data
-    imp.warnings = compute_warnings(data, imp.read_warnings or [])
+    imp.warnings = compute_warnings(data, imp.read_warnings or [], infos)
     imp.updated_at = utcnow()
     db.session.flush()
     audit.record(user, "update", imp, f"Sửa bản xem trước kế hoạch: {changed} ô")
     return changed
+
+
+def undecided_leads(imp: PlanImport) -> dict[str, str]:
+    """Activities whose lead still waits for the clerk's decision: {"a:g:t:a": "II.1.2"}."""
+    blocked = {w["number"] for w in imp.warnings or [] if w.get("topic") == "units" and w["level"] == "error"}
+    return {f"a:{g}:{t}:{a}": f"{group['number']}.{activity['number']}"
+            for g, group in enumerate(imp.data.get("groups") or [])
+            for t, task in enumerate(group.get("tasks") or [])
+            for a, activity in enumerate(task.get("activities") or [])
+            if f"{group['number']}.{activity['number']}" in blocked}
+
+
+def _activity(data: dict, key: str) -> dict:
+    parts = key.split(":")
+    try:
+        if parts[0] != "a" or len(parts) != 4:
+            raise ValueError(key)
+        return data["groups"][int(parts[1])]["tasks"][int(parts[2])]["activities"][int(parts[3])]
+    except (IndexError, ValueError, KeyError) as error:
+        raise PlanImportError(f"Hoạt động «{key}» không có trong bản xem trước") from error
+
+
+def _pick_lead(activity: dict, key: str, unit_id: int, infos) -> int:
+    """Write the chosen unit into the lead cell, in place of the name that matched nothing."""
+    unit = next((info for info in infos if info.id == unit_id), None)
+    if unit is None:
+        raise PlanImportError(f"Hoạt động {activity.get('number', key)}: đơn vị đã chọn không thuộc tỉnh ban hành "
+                              "kế hoạch")
+    lead = clean(activity.get("lead"))
+    unknown = plan_table.unknown_names(lead, infos)
+    if unknown and unknown[0] in lead:
+        activity["lead"] = clean(lead.replace(unknown[0], unit.name, 1))
+    else:
+        activity["lead"] = f"{unit.name}; {lead}" if lead else unit.name
+    return 1
 
 
 def _set_cell(data: dict, key: str, value: str) -> int:
@@ -359,6 +423,9 @@ def load_mapping(data: dict) -> dict:
         decision["date"] = date.fromisoformat(decision["date"])
     mapping["decision"] = decision
     mapping["declared"] = mapping.get("declared") or {}
+    # once saved, every gap is one the office knew of: the flag only matters to the preview's warnings
+    mapping["known_gaps"] = [{k: v for k, v in gap.items() if k != "acknowledged"} if isinstance(gap, dict) else gap
+                             for gap in mapping.get("known_gaps") or []]
     return mapping
 
 
@@ -406,6 +473,11 @@ def discard_import(user, imp: PlanImport, upload_root: str | Path) -> None:
     db.session.flush()
 
 
+def unit_choices(imp: PlanImport) -> list[tuple[int, str]]:
+    """Units the clerk may pick for a lead: those under the draft's issuing province."""
+    return [(info.id, info.name) for info in plan_units(imp.data) if info.active]
+
+
 def preview_tree(imp: PlanImport, group_index: int, infos=None) -> dict:
     """One group of the draft for the preview page: its tasks and activities with due dates, unit counts, warnings."""
     data = imp.data
@@ -416,9 +488,12 @@ def preview_tree(imp: PlanImport, group_index: int, infos=None) -> dict:
     infos = infos if infos is not None else plan_units(data)
     year = data.get("year")
     by_number: dict[str, list[str]] = {}
+    undecided: set[str] = set()
     for item in imp.warnings or []:
         if item.get("number"):
             by_number.setdefault(item["number"], []).append(item["message"])
+            if item.get("topic") == "units":
+                undecided.add(item["number"])
     counts: dict[str, int] = {}
     tasks = []
     for t_index, task in enumerate(group.get("tasks", [])):
@@ -435,12 +510,13 @@ def preview_tree(imp: PlanImport, group_index: int, infos=None) -> dict:
             if lead not in counts:
                 counts[lead] = plan_table.resolved_unit_count(lead, infos)
             number = f"{group['number']}.{activity['number']}"
-            activities.append({"index": a_index, "values": activity, "due": due, "kind": kind,
+            activities.append({"index": a_index, "activity": activity, "due": due, "kind": kind,
                                "lead_units": counts[lead], "warnings": by_number.get(number, []),
-                               "path": number})
-        tasks.append({"index": t_index, "values": task, "activities": activities,
+                               "path": number, "undecided": number in undecided,
+                               "accepted": bool(activity.get("accepted"))})
+        tasks.append({"index": t_index, "task": task, "activities": activities,
                       "warnings": by_number.get(f"{group['number']}.{task['number']}", [])})
-    return {"index": group_index, "values": group, "tasks": tasks}
+    return {"index": group_index, "group": group, "tasks": tasks}
 
 
 # ---- the way back: a plan as a mapping, as .xlsx, into next year ---------------------------------------------
@@ -452,6 +528,8 @@ def plan_mapping(plan: Plan) -> dict:
         .options(selectinload(TaskGroup.tasks).selectinload(Task.activities))).all()
     return {
         "code": plan.code, "kind": plan.kind, "title": plan.title, "year": plan.year, "issuer": plan.issuer,
+        "issuer_unit": db.session.scalar(select(Unit.code).where(Unit.id == plan.issuer_unit_id))
+        if plan.issuer_unit_id else None,
         "decision": {key: value for key, value in (
             ("type", plan.doc_type), ("number", plan.doc_number),
             ("date", plan.doc_date.isoformat() if plan.doc_date else None), ("signer", plan.signer)) if value},
@@ -481,7 +559,14 @@ def export_xlsx(plan: Plan) -> bytes:
     import openpyxl
     from openpyxl.styles import Alignment, Border, Font, Side
 
-    above, rows, below = plan_table.plan_layout(plan_mapping(plan))
+    mapping = plan_mapping(plan)
+    # the plan was saved with these unit cells as they are: say so, so that importing the file again asks nothing
+    infos = plan_unit_infos(plan.issuer_unit_id, plan.year)
+    decided = {w["number"] for w in plan_table.check_units(mapping, infos)}
+    for group, _task, activity in plan_table.iter_activities(mapping):
+        if f"{group['number']}.{activity['number']}" in decided:
+            activity["accepted"] = {"lead": activity["lead"], "coordinating": activity["coordinating"]}
+    above, rows, below = plan_table.plan_layout(mapping)
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Kế hoạch"

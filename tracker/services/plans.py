@@ -7,7 +7,7 @@ import yaml
 from sqlalchemy import delete, func, insert, select
 
 from models import Activity, Assignment, Plan, ProgressUpdate, Task, TaskGroup, Unit, db
-from tracker.domain.assignees import parse_assignees, resolve_assignees
+from tracker.domain.assignees import UnitInfo, parse_assignees, resolve_assignees
 from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.targets import parse_targets
 from tracker.domain.textnorm import clean, fold
@@ -50,6 +50,31 @@ def plan_unit_infos(issuer_unit_id: int | None, year: int | None = None):
         return infos
     scope = descendant_ids(issuer_unit_id, unit_parent_pairs())
     return [info for info in infos if info.id in scope]
+
+
+def issuing_units() -> list[Unit]:
+    """Units a plan can be issued by: the roots of the unit tree (the provinces)."""
+    return list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.sort_order, Unit.id)))
+
+
+def issuer_unit_code(issuer_text: str | None, user=None) -> str | None:
+    """The issuing province of a plan: the one its issuer text names, else the user's own province, else the only one.
+
+    None when it cannot be told (several provinces, none named): the clerk has to pick it.
+    """
+    roots = issuing_units()
+    infos = [UnitInfo(id=u.id, code=u.code, name=u.name, kind="province", aliases=tuple(u.aliases or ()))
+             for u in roots]
+    if clean(issuer_text or ""):
+        named = resolve_assignees(parse_assignees(issuer_text), infos).unit_ids
+        if len(named) == 1:
+            return next(u.code for u in roots if u.id == named[0])
+    unit = getattr(user, "unit", None)
+    while unit is not None and unit.parent_id is not None:
+        unit = unit.parent
+    if unit is not None:
+        return unit.code
+    return roots[0].code if len(roots) == 1 else None
 
 
 def activity_search_text(*parts: str) -> str:

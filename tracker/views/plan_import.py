@@ -14,11 +14,20 @@ from models import Plan, PlanImport, db
 from tracker.permissions import require
 from tracker.services import plan_import as service
 from tracker.services.assignments import ConflictError
+from tracker.services.plans import issuing_units
 
 bp = Blueprint("plan_import", __name__, url_prefix="/plan-imports")
 
 #: the inputs of the preview tree are named CELL_PREFIX + key ("cell-a:0:1:2:lead")
 CELL_PREFIX = "cell-"
+#: an activity's lead decision: the unit picked ("pick-a:0:1:2"), the acceptance checkbox and its presence
+PICK_PREFIX, ACCEPT_PREFIX, SHOWN_PREFIX = "pick-", "accept-", "shown-"
+
+
+def _unit_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 9:
+        raise service.PlanImportError(_("Đơn vị đã chọn không hợp lệ"))
+    return int(value)
 
 
 def _load_import(import_id: int) -> PlanImport:
@@ -81,6 +90,11 @@ def upload():
     return render_template("plan_import/upload.html", form=form, drafts=_drafts_page(), limit_mb=limit_mb), status
 
 
+def _with_issuers(form: PreviewForm) -> PreviewForm:
+    form.issuer_unit.choices = [("", _("— chọn tỉnh —"))] + [(u.code, u.name) for u in issuing_units()]
+    return form
+
+
 def _render_preview(imp: PlanImport, form: PreviewForm, status: int = 200):
     groups = imp.data.get("groups") or []
     group_index = request.args.get("group", 0, type=int)
@@ -90,7 +104,7 @@ def _render_preview(imp: PlanImport, form: PreviewForm, status: int = 200):
     return render_template("plan_import/preview.html", imp=imp, form=form, confirm_form=ConfirmForm(
         version=imp.version), tree=tree, groups=groups, group_index=group_index, counts=service.tree_counts(imp.data),
         general=[w for w in imp.warnings if not w.get("number") or w["level"] == "error"],
-        cell_prefix=CELL_PREFIX), status
+        cell_prefix=CELL_PREFIX, unit_choices=service.unit_choices(imp) if tree else []), status
 
 
 def _preview_form(imp: PlanImport) -> PreviewForm:
@@ -98,9 +112,11 @@ def _preview_form(imp: PlanImport) -> PreviewForm:
     decision = data.get("decision") or {}
     doc_date = decision.get("date") or ""
     shown_date = f"{doc_date[8:10]}/{doc_date[5:7]}/{doc_date[:4]}" if len(doc_date) == 10 else ""
-    return PreviewForm(version=imp.version, code=data.get("code"), title=data.get("title"), year=data.get("year"),
-                       issuer=data.get("issuer"), doc_type=decision.get("type"), doc_number=decision.get("number"),
-                       doc_date=shown_date, signer=decision.get("signer"))
+    # formdata=None: after a refused confirmation the posted form is the confirm form, not this one
+    return _with_issuers(PreviewForm(
+        formdata=None, version=imp.version, code=data.get("code"), title=data.get("title"), year=data.get("year"),
+        issuer=data.get("issuer"), issuer_unit=data.get("issuer_unit") or "", doc_type=decision.get("type"),
+        doc_number=decision.get("number"), doc_date=shown_date, signer=decision.get("signer")))
 
 
 @bp.route("/<int:import_id>", methods=["GET", "POST"])
@@ -109,12 +125,18 @@ def preview(import_id: int):
     imp = _load_import(import_id)
     if request.method == "GET":
         return _render_preview(imp, _preview_form(imp))
-    form = PreviewForm()
+    form = _with_issuers(PreviewForm())
     if not form.validate_on_submit():
         return _render_preview(imp, form, 400)
     cells = {key[len(CELL_PREFIX):]: value for key, value in request.form.items() if key.startswith(CELL_PREFIX)}
     try:
-        changed = service.apply_corrections(current_user, imp, form.meta_values(), cells, form.version.data)
+        picks = {key[len(PICK_PREFIX):]: _unit_id(value) for key, value in request.form.items()
+                 if key.startswith(PICK_PREFIX) and value}
+        # a checkbox posts nothing when cleared: the page lists the ones it showed
+        accepted = {key[len(SHOWN_PREFIX):]: bool(request.form.get(ACCEPT_PREFIX + key[len(SHOWN_PREFIX):]))
+                    for key in request.form if key.startswith(SHOWN_PREFIX)}
+        changed = service.apply_corrections(current_user, imp, form.meta_values(), cells, form.version.data,
+                                            picks=picks, accepted=accepted)
     except ConflictError as error:
         db.session.rollback()
         flash(str(error), "danger")
