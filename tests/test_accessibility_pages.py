@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import url_for
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -64,49 +65,55 @@ def _allowed_roles_by_endpoint(app) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def demo(app):
+    """The seeded database for the whole module, emptied afterwards even when seeding fails."""
+    with app.app_context():
+        try:
+            yield _seed_demo(app)
+        finally:
+            _db.session.remove()
+            _truncate_all()
+
+
+def _seed_demo(app) -> dict:
     """The demo data, plus what it lacks for some pages: reports, a score import, a pending extension, and the
     day's reminders (the bell's unread count) as the worker would write them."""
-    with app.app_context():
-        seed.seed_demo()
-        users = {role: _db.session.scalar(select(User).where(User.username == name)) for role, name in ROLES.items()}
-        stp = _db.session.scalar(select(Unit).where(Unit.code == "HG-STP"))
-        plan = _db.session.scalar(select(Plan).where(Plan.code == "HG-KSTTHC-2023"))
-        # an open assignment of Sở Tư pháp with history, so its page shows the forms and a pending extension
-        assignment = _db.session.scalar(select(Assignment).where(Assignment.unit_id == stp.id,
-                                                                 Assignment.plan_id == plan.id,
-                                                                 Assignment.state == "open")
-                                        .order_by(Assignment.id))
-        assignments.request_extension(users["unit_officer"], assignment,
-                                      requested_due=assignment.due_in_force + timedelta(days=30),
-                                      reason="Chờ ý kiến của Bộ Tư pháp")
-        activity = _db.session.get(Activity, assignment.activity_id)
-        framework = _db.session.scalar(select(Framework).order_by(Framework.id))
-        province_report = reports.create_report(users["office"], "year", "Báo cáo năm 2023", {"year": 2023},
-                                                {"signer_name": "Hoàng Gia Long"}, ["pdf"], None)
-        reports.new_version(users["office"], province_report)
-        unit_report = reports.create_report(users["unit_officer"], "year", "Báo cáo năm 2023 của Sở Tư pháp",
-                                            {"year": 2023}, {}, ["pdf"], stp.id)
-        table = "Tên đơn vị;Tổng điểm\nSở Tư pháp;mười\n".encode()
-        score_record = score_import.start_import(
-            users["office"], framework, "2024", "diem.csv", table,
-            score_import.import_folder(app.config["UPLOAD_FOLDER"]),
-            scope_unit_id=_db.session.scalar(select(Unit.id).where(Unit.code == "HG")))
-        _db.session.commit()
-        reminders.scan_day(clock.today(), on_batch=_db.session.commit)
-        _db.session.commit()
-        common = {
-            "kind_id": _db.session.scalar(select(UnitKind.id).order_by(UnitKind.id)),
-            "unit_id": stp.id, "user_id": users["unit_officer"].id, "assignment_id": assignment.id,
-            "activity_id": activity.id, "plan_id": plan.id, "group_id": plan.groups[0].id,
-            "task_id": plan.groups[0].tasks[0].id, "code": framework.code,
-            "node_id": _db.session.scalar(select(FrameworkNode.id).where(FrameworkNode.framework_id == framework.id)
-                                          .order_by(FrameworkNode.id)),
-            "import_id": score_record.id, "report_id": province_report.id}
-        ids = {role: common | ({"report_id": unit_report.id} if role.startswith("unit_") else {}) for role in ROLES}
-    yield {"ids": ids, "plan_id": plan.id}
-    with app.app_context():
-        _db.session.remove()
-        _truncate_all()
+    seed.seed_demo()
+    users = {role: _db.session.scalar(select(User).where(User.username == name)) for role, name in ROLES.items()}
+    stp = _db.session.scalar(select(Unit).where(Unit.code == "HG-STP"))
+    plan = _db.session.scalar(select(Plan).where(Plan.code == "HG-KSTTHC-2023"))
+    # an open assignment of Sở Tư pháp with history, so its page shows the forms and a pending extension
+    assignment = _db.session.scalar(select(Assignment).where(Assignment.unit_id == stp.id,
+                                                             Assignment.plan_id == plan.id,
+                                                             Assignment.state == "open")
+                                    .order_by(Assignment.id))
+    assignments.request_extension(users["unit_officer"], assignment,
+                                  requested_due=assignment.due_in_force + timedelta(days=30),
+                                  reason="Chờ ý kiến của Bộ Tư pháp")
+    activity = _db.session.get(Activity, assignment.activity_id)
+    framework = _db.session.scalar(select(Framework).order_by(Framework.id))
+    province_report = reports.create_report(users["office"], "year", "Báo cáo năm 2023", {"year": 2023},
+                                            {"signer_name": "Hoàng Gia Long"}, ["pdf"], None)
+    reports.new_version(users["office"], province_report)
+    unit_report = reports.create_report(users["unit_officer"], "year", "Báo cáo năm 2023 của Sở Tư pháp",
+                                        {"year": 2023}, {}, ["pdf"], stp.id)
+    table = "Tên đơn vị;Tổng điểm\nSở Tư pháp;mười\n".encode()
+    score_record = score_import.start_import(
+        users["office"], framework, "2024", "diem.csv", table,
+        score_import.import_folder(app.config["UPLOAD_FOLDER"]),
+        scope_unit_id=_db.session.scalar(select(Unit.id).where(Unit.code == "HG")))
+    _db.session.commit()
+    reminders.scan_day(clock.today(), on_batch=_db.session.commit)
+    _db.session.commit()
+    common = {
+        "kind_id": _db.session.scalar(select(UnitKind.id).order_by(UnitKind.id)),
+        "unit_id": stp.id, "user_id": users["unit_officer"].id, "assignment_id": assignment.id,
+        "activity_id": activity.id, "plan_id": plan.id, "group_id": plan.groups[0].id,
+        "task_id": plan.groups[0].tasks[0].id, "code": framework.code,
+        "node_id": _db.session.scalar(select(FrameworkNode.id).where(FrameworkNode.framework_id == framework.id)
+                                      .order_by(FrameworkNode.id)),
+        "import_id": score_record.id, "report_id": province_report.id}
+    ids = {role: common | ({"report_id": unit_report.id} if role.startswith("unit_") else {}) for role in ROLES}
+    return {"ids": ids, "plan_id": plan.id}
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +163,6 @@ def _pages_of(app, role: str, ids: dict) -> list[tuple[str, str]]:
         missing = rule.arguments - ids.keys()
         assert not missing, f"{rule.rule}: give this test a demo id for {sorted(missing)}"
         with app.test_request_context():
-            from flask import url_for
             pages.append((rule.endpoint, url_for(rule.endpoint, **{a: ids[a] for a in rule.arguments})))
     return pages
 
@@ -300,6 +306,12 @@ def test_plan_tree_is_compact_on_a_phone_and_filters_still_work(chromium, server
     height = page.evaluate("document.documentElement.scrollHeight")
     print(f"plan tree at 375 px: {height} px")
     assert height <= TREE_MAX_PHONE_HEIGHT, f"plan tree is {height}px tall at 375px"
+    first_units = page.locator("article.activity details.units-fold").first
+    assert not first_units.locator("table.units tbody tr").first.is_visible(), "thirty units fold behind a count"
+    first_units.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert first_units.locator("table.units tbody tr").count() >= 20
+    assert first_units.locator("table.units tbody tr").first.is_visible(), "the units open on demand"
     page.select_option("select[name=unit]", label="Sở Tư pháp")
     page.click("#filters button[type=submit]")
     page.wait_for_load_state()
