@@ -188,10 +188,10 @@ def test_dashboard_unit_table_paginates(client, db, units, login_as):
     first = client.get("/dashboard").get_data(as_text=True)
     second = client.get("/dashboard?pu=2").get_data(as_text=True)
     by_unit = first[first.index("Theo đơn vị"):first.index('id="overdue"')]
-    assert by_unit.count("<tr><td>") == DASHBOARD_UNITS_PAGE
+    assert by_unit.count("<tr><td data-label=") == DASHBOARD_UNITS_PAGE
     assert "Trang 1/2" in by_unit
     rest = second[second.index("Theo đơn vị"):second.index('id="overdue"')]
-    assert rest.count("<tr><td>") == 5
+    assert rest.count("<tr><td data-label=") == 5
 
 
 def test_dashboard_defaults_to_the_latest_plans_of_the_users_own_province(client, db):
