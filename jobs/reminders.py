@@ -3,11 +3,13 @@ import logging
 import os
 from datetime import date, timedelta
 
+from redis.exceptions import RedisError
 from rq import get_current_job
 
 from jobs import app_context
 from models import Notification, db, utcnow
 from tracker import clock
+from tracker.redis_conn import get_redis
 from tracker.services import mail, reminders
 
 log = logging.getLogger(__name__)
@@ -45,14 +47,29 @@ def daily_scan(day: str | None = None) -> list[str]:
 
 
 def sweep() -> str:
-    """Every few minutes (cron): catch up a missed scan once 07:00 has passed, and send waiting emails."""
+    """Every few minutes (cron): catch up a missed scan once 07:00 has passed, send waiting emails, and give up
+    (as failed, with the reason) the reports whose job can no longer finish."""
     with app_context():
         now_local = clock.now()
         today = now_local.date()
         if now_local.hour >= SCAN_HOUR and not reminders.scan_done(today):
             reminders.catch_up(today, on_batch=db.session.commit, batch_size=_batch_size())
             db.session.commit()
+        _reap_stalled_reports()
         return _deliver_and_reschedule()
+
+
+def _reap_stalled_reports() -> None:
+    from jobs.reports import reap_stalled
+
+    try:
+        reaped = reap_stalled(get_redis())
+    except (RedisError, OSError) as error:  # the next sweep tries again; reminders must not wait for it
+        db.session.rollback()
+        log.warning("Không kiểm tra được các báo cáo đang tạo (Redis: %s)", type(error).__name__)
+        return
+    if reaped:
+        log.warning("Đã đánh dấu lỗi %s phiên bản báo cáo không thể hoàn thành", reaped)
 
 
 def deliver() -> str:

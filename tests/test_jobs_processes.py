@@ -1,0 +1,259 @@
+"""The processes as deployed, against a Redis server of the test's own that it stops and starts again:
+the worker rides out an outage, `make run`'s supervisor keeps the others running when one dies, and a report
+whose worker died ends failed with its reason (the sweep's reaper) and can be made again."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from rq import Queue
+from rq.job import JobStatus
+from sqlalchemy import select
+
+from jobs import reports as report_jobs
+from models import Report, ReportVersion, utcnow
+from tracker import launch
+from tracker.jobs_queue import QUEUE_NAME
+from tracker.services import reports as report_service
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server on a free loopback port that a test can stop and start again (nothing saved)."""
+
+    def __init__(self, port: int):
+        self.port, self.process = port, None
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture()
+def redis_server():
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(_free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+def _spawn(args: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+
+def _output(process: subprocess.Popen) -> str:
+    os.killpg(process.pid, signal.SIGKILL)
+    return process.communicate(timeout=20)[0].decode(errors="replace")[-3000:]
+
+
+def _wait(condition, timeout: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+def test_worker_rides_out_a_redis_outage_in_the_middle_of_a_job(redis_server):
+    """RQ's own worker quits ("found an unhandled exception, quitting") when Redis goes away during a job."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    worker = _spawn([sys.executable, "-m", "jobs.keepalive", "worker", "--url", redis_server.url], env)
+    try:
+        queue = Queue(QUEUE_NAME, connection=redis.Redis.from_url(redis_server.url))
+        job = queue.enqueue("time.sleep", 3)
+        assert _wait(lambda: job.get_status() == JobStatus.STARTED, 30), _output(worker)
+        redis_server.stop()  # mid-job
+        time.sleep(6)  # the job ends with Redis away; plain RQ has exited by now
+        assert worker.poll() is None, _output(worker)
+        redis_server.start()
+        queue = Queue(QUEUE_NAME, connection=redis.Redis.from_url(redis_server.url))
+        after = queue.enqueue("os.getpid")
+        assert _wait(lambda: after.get_status() == JobStatus.FINISHED, 60, 0.2), _output(worker)
+        assert worker.poll() is None
+    finally:
+        output = _output(worker) if worker.poll() is None else ""
+    assert "mất kết nối Redis" in output
+
+
+def test_supervisor_restarts_a_process_that_dies_and_leaves_the_others_running(tmp_path):
+    out = tmp_path / "out.txt"
+    with out.open("w") as stream:
+        supervisor = launch.Supervisor(dict(os.environ), cwd=tmp_path, out=stream)
+        crashing = supervisor.add("crash", [sys.executable, "-c", "import sys, time; time.sleep(0.2); sys.exit(3)"])
+        steady = supervisor.add("steady", [sys.executable, "-c", "import time; time.sleep(60)"])
+        steady_pid = steady.popen.pid
+        try:
+            deadline = time.monotonic() + 4.5  # exits after 0.2 s, then pauses of 1 and 2 seconds
+            while time.monotonic() < deadline:
+                supervisor.check()
+                time.sleep(0.05)
+            assert crashing.starts == 3
+            assert steady.popen.poll() is None and steady.popen.pid == steady_pid and steady.starts == 1
+        finally:
+            supervisor.stop()
+    assert steady.popen.poll() is not None
+    text = out.read_text()
+    assert "crash  | đã dừng (mã 3)" in text and "chạy lại sau 2 giây" in text
+
+
+def test_make_run_keeps_the_web_up_when_the_worker_or_redis_dies(tmp_path):
+    """`python -m tracker.launch` as `make run` starts it: kill the worker, then the embedded Redis."""
+    port = _free_port()
+    env = dict(os.environ, INSTANCE_PATH=str(tmp_path / "instance"), PORT=str(port), TZ="UTC",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'instance' / 'dondoc.sqlite3'}", WEB_CONCURRENCY="1",
+               MAIL_SERVER="127.0.0.1", MAIL_PORT="1")
+    for name in ("REDIS_URL", "BASE_URL", "SECRET_KEY"):
+        env.pop(name, None)
+    log = tmp_path / "launch.log"
+    with log.open("wb") as stream:
+        process = subprocess.Popen([sys.executable, "-m", "tracker.launch"], cwd=ROOT, env=env, stdout=stream,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def health():
+        try:
+            return requests.get(f"{base}/healthz", timeout=5).json()
+        except (requests.RequestException, ValueError):
+            return None
+
+    def started(name: str) -> list[int]:
+        return [int(line.rsplit("pid ", 1)[1].rstrip(")")) for line in log.read_text().splitlines()
+                if f" {name} " in line and "| đã chạy (pid" in line]
+
+    try:
+        assert _wait(lambda: (health() or {}).get("redis") == "ok", 120, 0.5), log.read_text()[-3000:]
+        assert _wait(lambda: "Listening on" in log.read_text(), 30, 0.2), log.read_text()[-3000:]
+        [worker_pid] = started("worker")
+        os.killpg(worker_pid, signal.SIGKILL)
+        assert _wait(lambda: len(started("worker")) == 2, 20, 0.2), log.read_text()[-3000:]
+        assert health()["status"] == "ok"
+        [redis_pid] = started("redis")
+        os.kill(redis_pid, signal.SIGKILL)
+        down = health()
+        assert down is not None and down["status"] == "ok"  # the pages do not need Redis
+        assert _wait(lambda: (health() or {}).get("redis") == "ok", 20, 0.2), log.read_text()[-3000:]
+        assert len(started("redis")) == 2 and len(started("web")) == 1 and len(started("cron")) == 1
+        assert requests.get(f"{base}/login", timeout=5).status_code == 200
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, log.read_text()[-3000:]
+
+
+# --- reports whose job can no longer finish -------------------------------------------------------------------
+
+@pytest.fixture()
+def report_redis(app, redis_server, monkeypatch):
+    """The app's queue on the test's own Redis server."""
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)
+    app.extensions.pop("dondoc_redis", None)
+    yield redis.Redis.from_url(redis_server.url)
+    app.extensions.pop("dondoc_redis", None)
+
+
+def _queued_version(db, make_user, job_id=None):
+    office = make_user("office")
+    report = report_service.create_report(office, "year", "Báo cáo tổng kết năm 2023", {"year": 2023}, {}, ["pdf"],
+                                          None)
+    version = report_service.new_version(office, report)
+    version.job_id = job_id
+    db.session.commit()
+    return office, report, version
+
+
+def test_a_report_whose_job_redis_lost_ends_failed_with_the_reason_and_can_be_made_again(app, db, make_user,
+                                                                                          report_redis, client):
+    office, report, version = _queued_version(db, make_user, job_id="job-that-redis-forgot")
+    version.state = "running"
+    db.session.commit()
+    assert report_jobs.reap_stalled(report_redis) == 1
+    db.session.expire_all()
+    version = db.session.get(ReportVersion, version.id)
+    assert version.state == "failed" and "mất khỏi hàng đợi" in version.error
+    client.post("/login", data={"username": office.username, "password": "matkhau123"})
+    page = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert "mất khỏi hàng đợi" in page and "Tạo lại (phiên bản mới)" in page
+    client.post("/lang/en")
+    english = client.get(f"/reports/{report.id}/v1/status").get_json()
+    assert english["state"] == "failed" and "lost from the queue" in english["error"]
+    response = client.post(f"/reports/{report.id}/regenerate")
+    assert response.status_code == 302
+    versions = db.session.scalars(select(ReportVersion).where(ReportVersion.report_id == report.id)
+                                  .order_by(ReportVersion.number)).all()
+    assert [(v.number, v.state) for v in versions] == [(1, "failed"), (2, "queued")] and versions[1].job_id
+
+
+def test_the_reaper_leaves_waiting_and_running_jobs_alone(app, db, make_user, report_redis):
+    _office, _report, version = _queued_version(db, make_user)
+    job = Queue(QUEUE_NAME, connection=report_redis).enqueue("jobs.reports.generate_report", version.id)
+    version.job_id = job.id
+    db.session.commit()
+    assert report_jobs.reap_stalled(report_redis) == 0
+    _other_office, _other, fresh = _queued_version(db, make_user)  # its page has not recorded the job id yet
+    assert report_jobs.reap_stalled(report_redis) == 0
+    assert report_jobs.reap_stalled(report_redis, now=utcnow() + timedelta(minutes=5)) == 1
+    db.session.expire_all()
+    assert db.session.get(ReportVersion, version.id).state == "queued"
+    assert db.session.get(ReportVersion, fresh.id).state == "failed"
+
+
+def test_a_report_whose_worker_was_killed_ends_failed_within_minutes(app, db, make_user, report_redis, tmp_path):
+    _office, report, version = _queued_version(db, make_user)
+    job = Queue(QUEUE_NAME, connection=report_redis).enqueue("jobs.reports.generate_report", version.id,
+                                                             job_timeout=600)
+    version.job_id = job.id
+    db.session.commit()
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="test-secret",
+               REPORT_FOLDER=str(tmp_path / "reports"), PYTHONPATH=str(ROOT))
+    worker = _spawn([sys.executable, "-m", "jobs.keepalive", "worker", "--url", app.config["REDIS_URL"]], env)
+    assert _wait(lambda: job.get_status() == JobStatus.STARTED, 60), _output(worker)
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker, its work horse and its scheduler, mid-job
+    worker.wait(timeout=10)
+    assert report_jobs.reap_stalled(report_redis) == 0  # its heartbeat has not lapsed yet: it may still finish
+    db.session.expire_all()
+    assert db.session.get(ReportVersion, version.id).state in ("queued", "running")
+    # the sweep five minutes later: RQ counts the job abandoned once its 90-second heartbeat lapsed
+    assert report_jobs.reap_stalled(report_redis, now=utcnow() + timedelta(minutes=5)) == 1
+    db.session.expire_all()
+    failed = db.session.get(ReportVersion, version.id)
+    assert failed.state == "failed" and "dừng đột ngột" in failed.error and failed.finished_at is not None
+    assert db.session.get(Report, report.id).latest.number == 1
