@@ -25,7 +25,10 @@ def _progress(**values) -> None:
     job = get_current_job()
     if job is not None:
         job.meta.update(values)
-        job.save_meta()
+        try:
+            job.save_meta()
+        except (RedisError, OSError):  # Redis away: the scan and the emails are in the database, they go on
+            log.info("Không ghi được tiến độ vào Redis")
 
 
 def daily_scan(day: str | None = None) -> list[str]:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -50,7 +51,10 @@ def _progress(percent: int, stage: str) -> None:
     job = get_current_job()
     if job is not None:
         job.meta.update({"progress": percent, "stage": stage})
-        job.save_meta()
+        try:
+            job.save_meta()
+        except (RedisError, OSError):  # Redis away: the bar stands still, the report goes on
+            log.info("Không ghi được tiến độ báo cáo vào Redis")
 
 
 def generate_report(version_id: int) -> str:
