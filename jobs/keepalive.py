@@ -71,6 +71,15 @@ def _raise_stop(signum, frame):
 def keep_running(name: str, url: str, run: Callable[[redis.Redis], bool],
                  sleep: Callable[[float], None] = time.sleep) -> int:
     """Run `run(connection)` again after every Redis failure until it reports a stop request; the exit code."""
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _keep_running(name, url, run, sleep)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _keep_running(name, url, run, sleep) -> int:
     pause = 1.0
     while True:
         # RQ installs its own handlers while it runs; between runs a signal must end the wait at once

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from jobs import reports as report_jobs
 from models import Report, ReportVersion, utcnow
+from tests.factories import make_plan
 from tracker import launch
 from tracker.jobs_queue import QUEUE_NAME
 from tracker.services import reports as report_service
@@ -81,6 +82,22 @@ def _output(process: subprocess.Popen) -> str:
     return process.communicate(timeout=20)[0].decode(errors="replace")[-3000:]
 
 
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and all its descendants: RQ's work horse runs in a process group of its own."""
+    def descendants(parent: int) -> list[int]:
+        try:
+            children = [int(c) for c in Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+        except OSError:
+            return []
+        return children + [d for child in children for d in descendants(child)]
+
+    for target in [pid, *descendants(pid)]:
+        try:
+            os.kill(target, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def _wait(condition, timeout: float, step: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -109,6 +126,22 @@ def test_worker_rides_out_a_redis_outage_in_the_middle_of_a_job(redis_server):
     finally:
         output = _output(worker) if worker.poll() is None else ""
     assert "mất kết nối Redis" in output
+
+
+def test_keepalive_starts_the_cron_again_after_each_redis_failure_with_a_growing_pause(redis_server):
+    """`rq cron` exits on the first Redis error; keep_running waits (1, 2 … seconds) and starts it again."""
+    from jobs import keepalive
+
+    runs, pauses = [], []
+
+    def cron_losing_redis_twice(connection) -> bool:
+        runs.append(connection.ping())
+        if len(runs) < 3:
+            raise redis.ConnectionError("Connection closed by server.")
+        return True  # the third one is stopped on request
+
+    assert keepalive.keep_running("cron", redis_server.url, cron_losing_redis_twice, sleep=pauses.append) == 0
+    assert runs == [True, True, True] and pauses == [1.0, 2.0]
 
 
 def test_supervisor_restarts_a_process_that_dies_and_leaves_the_others_running(tmp_path):
@@ -246,7 +279,7 @@ def test_a_report_whose_worker_was_killed_ends_failed_within_minutes(app, db, ma
                REPORT_FOLDER=str(tmp_path / "reports"), PYTHONPATH=str(ROOT))
     worker = _spawn([sys.executable, "-m", "jobs.keepalive", "worker", "--url", app.config["REDIS_URL"]], env)
     assert _wait(lambda: job.get_status() == JobStatus.STARTED, 60), _output(worker)
-    os.killpg(worker.pid, signal.SIGKILL)  # the worker, its work horse and its scheduler, mid-job
+    _kill_tree(worker.pid)  # the worker, its work horse and its scheduler, mid-job
     worker.wait(timeout=10)
     assert report_jobs.reap_stalled(report_redis) == 0  # its heartbeat has not lapsed yet: it may still finish
     db.session.expire_all()
@@ -257,3 +290,25 @@ def test_a_report_whose_worker_was_killed_ends_failed_within_minutes(app, db, ma
     failed = db.session.get(ReportVersion, version.id)
     assert failed.state == "failed" and "dừng đột ngột" in failed.error and failed.finished_at is not None
     assert db.session.get(Report, report.id).latest.number == 1
+
+
+class _JobLosingRedis:
+    """The current RQ job while Redis is away: its progress cannot be saved."""
+
+    meta: dict = {}
+
+    def save_meta(self):
+        raise redis.ConnectionError("Error 111 connecting to redis.sock. Connection refused.")
+
+
+def test_a_report_job_goes_on_when_redis_is_away_for_its_progress_bar(app, db, make_user, monkeypatch, tmp_path):
+    """It failed with "Lỗi khi tạo báo cáo (ConnectionError)" when Redis was restarted during the job."""
+    monkeypatch.setitem(app.config, "REPORT_FOLDER", str(tmp_path / "reports"))
+    monkeypatch.setattr(report_jobs, "get_current_job", _JobLosingRedis)
+    _office, _report, version = _queued_version(db, make_user)
+    make_plan(db, code="KH-2023", year=2023, unit_ids=[version.requested_by.unit_id])
+    version.formats = ["xlsx"]
+    db.session.commit()
+    assert report_jobs.generate_report(version.id) == "done", db.session.get(ReportVersion, version.id).error
+    db.session.expire_all()
+    assert db.session.get(ReportVersion, version.id).file("xlsx") is not None

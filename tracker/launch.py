@@ -108,15 +108,15 @@ class Supervisor:
                                    f"chạy lại sau {pause:.0f} giây")
 
     def stop(self) -> None:
-        """SIGTERM to every process group (the last started first), then SIGKILL after STOP_GRACE."""
+        """SIGTERM to each process group, the last started first (Redis, started first, outlives those using it),
+        then SIGKILL to one that has not finished its work within STOP_GRACE."""
         self.stopping = True
-        running = [p for p in reversed(self.processes) if p.restart_at is None and p.popen.poll() is None]
-        for process in running:
+        for process in reversed(self.processes):
+            if process.restart_at is not None or process.popen.poll() is not None:
+                continue
             _signal_group(process.popen, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE
-        for process in running:
             try:
-                process.popen.wait(timeout=max(deadline - time.monotonic(), 0.1))
+                process.popen.wait(timeout=STOP_GRACE)
             except subprocess.TimeoutExpired:
                 self.say(process.name, "không dừng kịp; buộc dừng")
                 _signal_group(process.popen, signal.SIGKILL)
