@@ -19,6 +19,7 @@ from collections.abc import Callable
 import redis
 from rq import Worker
 from rq.cron import CronScheduler
+from rq.exceptions import StopRequested
 
 from tracker.jobs_queue import QUEUE_NAME
 
@@ -46,10 +47,24 @@ class _Worker(Worker):
         super().request_stop(signum, frame)
 
 
+class _Cron(CronScheduler):
+    """RQ's cron, remembering a stop request likewise (its handler is private API: rq 3.0's `_request_stop`)."""
+
+    stop_signalled = False
+
+    def _request_stop(self, signum, frame):
+        self.stop_signalled = True
+        super()._request_stop(signum, frame)
+
+
 def _run_worker(connection: redis.Redis) -> bool:
     worker = _Worker(list(QUEUES), connection=connection)
     try:
         worker.work(with_scheduler=True)
+    except (redis.RedisError, OSError):
+        # a warm shutdown writes to Redis too: asked to stop while Redis is away, it still stops
+        if not worker.stop_signalled:
+            raise
     finally:
         # a worker that lost Redis could not unsubscribe: its command listener would reconnect forever
         if worker.pubsub_thread is not None and worker.pubsub_thread.is_alive():
@@ -58,9 +73,13 @@ def _run_worker(connection: redis.Redis) -> bool:
 
 
 def _run_cron(connection: redis.Redis) -> bool:
-    scheduler = CronScheduler(connection=connection)
+    scheduler = _Cron(connection=connection)
     scheduler.load_config_from_file(CRON_CONFIG)
-    scheduler.start()  # returns on a stop signal; a Redis error propagates
+    try:
+        scheduler.start()  # returns on a stop signal; a Redis error propagates
+    except (redis.RedisError, OSError):
+        if not scheduler.stop_signalled:
+            raise
     return True
 
 
@@ -81,32 +100,34 @@ def keep_running(name: str, url: str, run: Callable[[redis.Redis], bool],
 
 def _keep_running(name, url, run, sleep) -> int:
     pause = 1.0
-    while True:
-        # RQ installs its own handlers while it runs; between runs a signal must end the wait at once
-        signal.signal(signal.SIGTERM, _raise_stop)
-        signal.signal(signal.SIGINT, _raise_stop)
-        started = time.monotonic()
-        try:
-            connection = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
-            connection.ping()
-            if run(connection):
-                log.info("%s: dừng theo yêu cầu", name)
-                return 0
-            reason = "vòng làm việc của RQ kết thúc"
-        except _StopSignal:
-            log.info("%s: dừng theo yêu cầu", name)
-            return 0
-        except (redis.RedisError, OSError) as error:
-            reason = f"{type(error).__name__}: {error}"
-        if time.monotonic() - started >= HEALTHY_RUN:
-            pause = 1.0
-        log.warning("%s: mất kết nối Redis (%s); thử lại sau %.0f giây", name, reason, pause)
-        try:
+    try:
+        while True:
+            _stop_on_signal()
+            started = time.monotonic()
+            try:
+                connection = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+                connection.ping()
+                if run(connection):
+                    break
+                reason = "vòng làm việc của RQ kết thúc"
+            except (redis.RedisError, OSError) as error:
+                reason = f"{type(error).__name__}: {error}"
+            _stop_on_signal()  # RQ's handlers stay installed after it failed
+            if time.monotonic() - started >= HEALTHY_RUN:
+                pause = 1.0
+            log.warning("%s: mất kết nối Redis (%s); thử lại sau %.0f giây", name, reason, pause)
             sleep(pause)
-        except _StopSignal:
-            log.info("%s: dừng theo yêu cầu", name)
-            return 0
-        pause = min(pause * 2, MAX_PAUSE)
+            pause = min(pause * 2, MAX_PAUSE)
+    except (_StopSignal, StopRequested):  # ours between runs; RQ's while it was starting or failing
+        pass
+    log.info("%s: dừng theo yêu cầu", name)
+    return 0
+
+
+def _stop_on_signal() -> None:
+    # between RQ runs a stop signal must end the wait at once
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
 
 
 def main(argv: list[str] | None = None) -> int:

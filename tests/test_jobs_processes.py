@@ -128,6 +128,24 @@ def test_worker_rides_out_a_redis_outage_in_the_middle_of_a_job(redis_server):
     assert "mất kết nối Redis" in output
 
 
+@pytest.mark.parametrize("process", ["worker", "cron"])
+def test_a_stop_signal_stops_worker_and_cron_even_while_redis_is_away(redis_server, process):
+    """`make run` stopping everything at once: Redis may go first; the others must still stop, not wait for it."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = _spawn([sys.executable, "-m", "jobs.keepalive", process, "--url", redis_server.url], env)
+    connection = redis.Redis.from_url(redis_server.url)
+    registered = "rq:workers" if process == "worker" else "rq:cron_schedulers"
+    assert _wait(lambda: connection.exists(registered), 30, 0.1), _output(child)
+    redis_server.stop()
+    time.sleep(0.5)
+    os.killpg(child.pid, signal.SIGTERM)
+    try:
+        code = child.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(_output(child))
+    assert code == 0, child.stdout.read().decode(errors="replace")[-3000:]
+
+
 def test_keepalive_starts_the_cron_again_after_each_redis_failure_with_a_growing_pause(redis_server):
     """`rq cron` exits on the first Redis error; keep_running waits (1, 2 … seconds) and starts it again."""
     from jobs import keepalive
