@@ -108,13 +108,14 @@ class Supervisor:
                                    f"chạy lại sau {pause:.0f} giây")
 
     def stop(self) -> None:
-        """SIGTERM to each process group, the last started first (Redis, started first, outlives those using it),
-        then SIGKILL to one that has not finished its work within STOP_GRACE."""
+        """SIGTERM to each process, the last started first (Redis, started first, outlives those using it); it
+        stops its own children (gunicorn's workers, RQ's scheduler). SIGKILL to the process group of one that
+        has not finished within STOP_GRACE."""
         self.stopping = True
         for process in reversed(self.processes):
             if process.restart_at is not None or process.popen.poll() is not None:
                 continue
-            _signal_group(process.popen, signal.SIGTERM)
+            process.popen.terminate()
             try:
                 process.popen.wait(timeout=STOP_GRACE)
             except subprocess.TimeoutExpired:
