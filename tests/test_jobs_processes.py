@@ -21,7 +21,7 @@ from sqlalchemy import select
 from jobs import reports as report_jobs
 from models import Report, ReportVersion, utcnow
 from tests.factories import make_plan
-from tracker import launch
+from tracker import launch, redis_conn
 from tracker.jobs_queue import QUEUE_NAME
 from tracker.services import reports as report_service
 
@@ -210,6 +210,9 @@ def test_make_run_keeps_the_web_up_when_the_worker_or_redis_dies(tmp_path):
     try:
         assert _wait(lambda: (health() or {}).get("redis") == "ok", 120, 0.5), log.read_text()[-3000:]
         assert _wait(lambda: "Listening on" in log.read_text(), 30, 0.2), log.read_text()[-3000:]
+        # a `flask …` command run beside it uses its Redis, not a second server on the same file
+        url = (tmp_path / "instance" / "redis.url").read_text()
+        assert url.startswith("unix://") and redis_conn.embedded_url(str(tmp_path / "instance")) == url
         [worker_pid] = started("worker")
         os.killpg(worker_pid, signal.SIGKILL)
         assert _wait(lambda: len(started("worker")) == 2, 20, 0.2), log.read_text()[-3000:]
@@ -228,6 +231,7 @@ def test_make_run_keeps_the_web_up_when_the_worker_or_redis_dies(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 0, log.read_text()[-3000:]
+    assert not (tmp_path / "instance" / "redis.url").exists()
 
 
 # --- reports whose job can no longer finish -------------------------------------------------------------------

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from tracker.redis_conn import RUNNING_URL_FILE
+
 ROOT = Path(__file__).resolve().parent.parent
 #: longest pause before starting a failing process again
 MAX_PAUSE = 30.0
@@ -190,6 +192,9 @@ def main() -> int:
         supervisor.add("redis", embedded_redis_command(Path(app.instance_path), socket_path))
         if not wait_for_redis(env["REDIS_URL"]):
             supervisor.say("launch", "Redis nhúng chưa trả lời; các tiến trình sẽ tự chờ")
+        # `flask …` commands run beside make run find this Redis rather than start a second one on the same file
+        running_url_file = Path(app.instance_path) / RUNNING_URL_FILE
+        running_url_file.write_text(env["REDIS_URL"], encoding="utf-8")
     try:
         subprocess.run([sys.executable, "-m", "flask", "--app", "app", "seed", "demo", "--if-empty"],
                        env=env, check=True, cwd=ROOT)
@@ -200,6 +205,7 @@ def main() -> int:
     finally:
         supervisor.stop()
         if socket_dir is not None:
+            running_url_file.unlink(missing_ok=True)
             shutil.rmtree(socket_dir, ignore_errors=True)
 
 
