@@ -1,10 +1,13 @@
 """Reminder jobs: the daily scan (with catch-up), the periodic sweep, email delivery."""
 import logging
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from jobs import app_context
 from models import Notification, db, utcnow
@@ -114,10 +117,32 @@ def _deliver_and_reschedule() -> str:
 
 
 def _schedule_retry(report: mail.DeliveryReport) -> None:
-    # A failed send comes back after its backoff through a delayed job (workers run --with-scheduler);
-    # the cron sweep is the safety net if Redis forgets it.
-    if report.retrying and report.next_attempt_at is not None:
-        from tracker.jobs_queue import enqueue
+    # One delayed delivery at the earliest waiting email's time (workers run --with-scheduler), whether or not this
+    # round failed: a round that sent the first retried email must still wake up for the next one. Never a second
+    # one for the same time or earlier. The cron sweep is the safety net if Redis forgets it.
+    if report.next_attempt_at is None:
+        return
+    from tracker.jobs_queue import enqueue
 
-        wait = report.next_attempt_at - utcnow()
-        enqueue("jobs.reminders.deliver", delay=max(wait, timedelta(seconds=1)))
+    at = max(report.next_attempt_at, utcnow() + timedelta(seconds=1))
+    try:
+        if _delivery_scheduled_by(at):
+            return
+    except (RedisError, OSError):
+        return  # Redis away: the sweep sends them once it is back
+    enqueue("jobs.reminders.deliver", delay=at - utcnow())
+
+
+def _delivery_scheduled_by(at: datetime) -> bool:
+    from tracker.jobs_queue import queue
+
+    registry = ScheduledJobRegistry(queue=queue())
+    due = []
+    for job_id in registry.get_job_ids():
+        try:
+            if registry.get_scheduled_time(job_id) <= at:
+                due.append(job_id)
+        except NoSuchJobError:  # the scheduler just moved it to the queue
+            continue
+    jobs = Job.fetch_many(due, connection=registry.connection) if due else []
+    return any(job is not None and job.func_name == "jobs.reminders.deliver" for job in jobs)

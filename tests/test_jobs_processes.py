@@ -16,11 +16,14 @@ import redis
 import requests
 from rq import Queue
 from rq.job import JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
+from jobs import reminders as reminder_jobs
 from jobs import reports as report_jobs
-from models import Report, ReportVersion, utcnow
+from models import Notification, Report, ReportVersion, utcnow
 from tests.factories import make_plan
+from tests.test_reminders_mail import Mailbox, _world, smtp_server  # noqa: F401  (fixture)
 from tracker import launch, redis_conn
 from tracker.jobs_queue import QUEUE_NAME
 from tracker.services import reports as report_service
@@ -334,3 +337,25 @@ def test_a_report_job_goes_on_when_redis_is_away_for_its_progress_bar(app, db, m
     assert report_jobs.generate_report(version.id) == "done", db.session.get(ReportVersion, version.id).error
     db.session.expire_all()
     assert db.session.get(ReportVersion, version.id).file("xlsx") is not None
+
+
+@pytest.mark.smtp
+def test_one_delayed_delivery_wakes_up_for_each_waiting_retry(app, db, make_user, report_redis, request):
+    """The live run: the round that sent the first retried email scheduled nothing, so the next one waited for the
+    cron sweep; and every failing round had scheduled a job of its own."""
+    import time_machine
+
+    start_smtp = request.getfixturevalue("smtp_server")
+    _world(db, make_user)  # three digests waiting; nothing listens on the mail port yet
+    for _ in range(3):
+        reminder_jobs.deliver()  # each round spends one try and stops
+    registry = ScheduledJobRegistry(queue=Queue(QUEUE_NAME, connection=report_redis))
+    assert len(registry) == 1
+    for job_id in registry.get_job_ids():  # what the scheduler does when their time comes
+        registry.remove(job_id, delete_job=True)
+    first, second, _third = sorted(db.session.scalars(select(Notification.next_attempt_at)))
+    start_smtp(Mailbox())
+    with time_machine.travel(first + timedelta(microseconds=1), tick=False):
+        assert reminder_jobs.deliver() == "Đã gửi 1 thư, 0 thư sẽ gửi lại, 0 thư lỗi"
+    [job_id] = registry.get_job_ids()
+    assert abs(registry.get_scheduled_time(job_id) - second) < timedelta(seconds=1)

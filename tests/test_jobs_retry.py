@@ -17,8 +17,10 @@ pytestmark = pytest.mark.smtp
 
 @pytest.fixture()
 def queued(monkeypatch):
-    """What the jobs enqueue, instead of Redis: [(function, delay)]."""
+    """What the jobs enqueue, instead of Redis: [(function, delay)] (no delivery is scheduled yet; the one-job rule
+    is tested against a Redis of its own in test_jobs_processes.py)."""
     calls = []
+    monkeypatch.setattr(reminder_jobs, "_delivery_scheduled_by", lambda at: False)
 
     def enqueue(path, *args, delay=None, **options):
         calls.append((path, delay))
