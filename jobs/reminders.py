@@ -1,13 +1,18 @@
 """Reminder jobs: the daily scan (with catch-up), the periodic sweep, email delivery."""
 import logging
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from redis.exceptions import RedisError
 from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from jobs import app_context
 from models import Notification, db, utcnow
 from tracker import clock
+from tracker.redis_conn import get_redis
 from tracker.services import mail, reminders
 
 log = logging.getLogger(__name__)
@@ -23,7 +28,10 @@ def _progress(**values) -> None:
     job = get_current_job()
     if job is not None:
         job.meta.update(values)
-        job.save_meta()
+        try:
+            job.save_meta()
+        except (RedisError, OSError):  # Redis away: the scan and the emails are in the database, they go on
+            log.info("Không ghi được tiến độ vào Redis")
 
 
 def daily_scan(day: str | None = None) -> list[str]:
@@ -45,14 +53,29 @@ def daily_scan(day: str | None = None) -> list[str]:
 
 
 def sweep() -> str:
-    """Every few minutes (cron): catch up a missed scan once 07:00 has passed, and send waiting emails."""
+    """Every few minutes (cron): catch up a missed scan once 07:00 has passed, send waiting emails, and give up
+    (as failed, with the reason) the reports whose job can no longer finish."""
     with app_context():
         now_local = clock.now()
         today = now_local.date()
         if now_local.hour >= SCAN_HOUR and not reminders.scan_done(today):
             reminders.catch_up(today, on_batch=db.session.commit, batch_size=_batch_size())
             db.session.commit()
+        _reap_stalled_reports()
         return _deliver_and_reschedule()
+
+
+def _reap_stalled_reports() -> None:
+    from jobs.reports import reap_stalled
+
+    try:
+        reaped = reap_stalled(get_redis())
+    except (RedisError, OSError) as error:  # the next sweep tries again; reminders must not wait for it
+        db.session.rollback()
+        log.warning("Không kiểm tra được các báo cáo đang tạo (Redis: %s)", type(error).__name__)
+        return
+    if reaped:
+        log.warning("Đã đánh dấu lỗi %s phiên bản báo cáo không thể hoàn thành", reaped)
 
 
 def deliver() -> str:
@@ -94,10 +117,32 @@ def _deliver_and_reschedule() -> str:
 
 
 def _schedule_retry(report: mail.DeliveryReport) -> None:
-    # A failed send comes back after its backoff through a delayed job (workers run --with-scheduler);
-    # the cron sweep is the safety net if Redis forgets it.
-    if report.retrying and report.next_attempt_at is not None:
-        from tracker.jobs_queue import enqueue
+    # One delayed delivery at the earliest waiting email's time (workers run --with-scheduler), whether or not this
+    # round failed: a round that sent the first retried email must still wake up for the next one. Never a second
+    # one for the same time or earlier. The cron sweep is the safety net if Redis forgets it.
+    if report.next_attempt_at is None:
+        return
+    from tracker.jobs_queue import enqueue
 
-        wait = report.next_attempt_at - utcnow()
-        enqueue("jobs.reminders.deliver", delay=max(wait, timedelta(seconds=1)))
+    at = max(report.next_attempt_at, utcnow() + timedelta(seconds=1))
+    try:
+        if _delivery_scheduled_by(at):
+            return
+    except (RedisError, OSError):
+        return  # Redis away: the sweep sends them once it is back
+    enqueue("jobs.reminders.deliver", delay=at - utcnow())
+
+
+def _delivery_scheduled_by(at: datetime) -> bool:
+    from tracker.jobs_queue import queue
+
+    registry = ScheduledJobRegistry(queue=queue())
+    due = []
+    for job_id in registry.get_job_ids():
+        try:
+            if registry.get_scheduled_time(job_id) <= at:
+                due.append(job_id)
+        except NoSuchJobError:  # the scheduler just moved it to the queue
+            continue
+    jobs = Job.fetch_many(due, connection=registry.connection) if due else []
+    return any(job is not None and job.func_name == "jobs.reminders.deliver" for job in jobs)

@@ -14,8 +14,9 @@ from tracker.services.assignments import ConflictError, status_expr, update_prog
 from tracker.services.plans import PlanError, load_plan
 
 
-def test_seed_demo_loads_the_real_2023_plan_and_reports_what_the_text_lost(db):
-    lines = seed.seed_demo(today=date(2023, 9, 1))
+def test_seed_demo_loads_the_real_2023_plan_and_reports_what_the_text_lost(db, tmp_path):
+    seed.seed_demo(today=date(2023, 9, 1), notes_file=tmp_path / "notes.txt")
+    lines = (tmp_path / "notes.txt").read_text(encoding="utf-8").splitlines()
     db.session.commit()
     plan = db.session.scalar(select(Plan).where(Plan.code == "HG-KSTTHC-2023"))
     assert plan.reference == "Quyết định số 210/QĐ-UBND ngày 17/02/2023"

@@ -1,6 +1,8 @@
 """CLI commands: `flask --app app seed demo`, `users create`, `units list`."""
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -21,12 +23,15 @@ import_cli = AppGroup("import", help="Nhập dữ liệu từ tệp (kế hoạc
 
 @seed_cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Chỉ nạp khi cơ sở dữ liệu chưa có đơn vị nào.")
-def seed_demo(if_empty: bool) -> None:
+@click.option("--notes", "notes_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tệp ghi các điểm văn bản nguồn thiếu hoặc cần rà soát (mặc định: instance/seed-notes.txt).")
+def seed_demo(if_empty: bool, notes_file: Path | None) -> None:
     """Load the Hà Giang units, the 2023 plan, the directive, demo users and progress."""
     if if_empty and db.session.scalar(select(Unit.id).limit(1)):
         click.echo("Cơ sở dữ liệu đã có dữ liệu; bỏ qua nạp mẫu.")
         return
-    for line in seed.seed_demo():
+    notes_file = notes_file or Path(current_app.instance_path) / "seed-notes.txt"
+    for line in seed.seed_demo(notes_file=notes_file):
         click.echo(line)
     db.session.commit()
 

@@ -50,7 +50,8 @@ def from_environment() -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag("MAIL_USE_TLS"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "dondoc@localhost"),
-        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        # links in emails and calendar feeds: the port `make run` serves unless the address is given
+        "BASE_URL": os.environ.get("BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),

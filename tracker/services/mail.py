@@ -15,7 +15,7 @@ from email.utils import format_datetime, formataddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from models import DeliveryAttempt, Notification, User, db, utcnow
@@ -190,16 +190,28 @@ def next_attempt() -> datetime | None:
 
 def failed_query():
     """Outbox rows whose email gave up, newest first, with their recipient (office page)."""
-    from sqlalchemy.orm import joinedload
-
     return (select(Notification).options(joinedload(Notification.user).joinedload(User.unit))
             .where(Notification.email_state == "failed").order_by(Notification.id.desc()))
 
 
+def _retrying():
+    # a failed try puts the row back to "pending" with its attempt counted; a first try has none counted
+    return and_(Notification.email_state.in_(("pending", "sending")), Notification.email_attempts > 0)
+
+
+def retrying_query():
+    """Emails whose last try failed and which wait for their next one, soonest first, with the reason."""
+    return (select(Notification).options(joinedload(Notification.user).joinedload(User.unit))
+            .where(_retrying()).order_by(Notification.next_attempt_at, Notification.id))
+
+
 def delivery_counts() -> dict[str, int]:
-    """Outbox rows per email state (office page)."""
-    return dict(db.session.execute(select(Notification.email_state, func.count(Notification.id))
-                                   .group_by(Notification.email_state)).all())
+    """Emails by what the office needs to know: sent, waiting for a first try, failed and waiting for a retry,
+    failed for good (office page)."""
+    retrying = case((_retrying(), "retrying"), else_=Notification.email_state)
+    counts = dict(db.session.execute(select(retrying, func.count(Notification.id)).group_by(retrying)).all())
+    return {"sent": counts.get("sent", 0), "waiting": counts.get("pending", 0) + counts.get("sending", 0),
+            "retrying": counts.get("retrying", 0), "failed": counts.get("failed", 0)}
 
 
 def resend(user, notification: Notification) -> None:

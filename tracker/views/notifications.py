@@ -14,6 +14,8 @@ from tracker.services import calendar, mail, notifications, reminders
 from tracker.services.assignments import ConflictError
 
 bp = Blueprint("notifications", __name__)
+#: emails waiting for a retry listed on the deliveries page (the count above it covers all)
+RETRYING_SHOWN = 50
 
 
 @bp.app_context_processor
@@ -186,8 +188,9 @@ def delete_day(override_id: int):
 def deliveries():
     page = request.args.get("page", 1, type=int)
     failed = db.paginate(mail.failed_query(), page=page, per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("notifications/deliveries.html", failed=failed, counts=mail.delivery_counts(),
-                           scans=reminders.recent_scans(), action=ActionForm())
+    retrying = db.session.scalars(mail.retrying_query().limit(RETRYING_SHOWN)).all()
+    return render_template("notifications/deliveries.html", failed=failed, retrying=retrying,
+                           counts=mail.delivery_counts(), scans=reminders.recent_scans(), action=ActionForm())
 
 
 @bp.route("/reminders/deliveries/<int:notification_id>/resend", methods=["POST"])

@@ -267,7 +267,8 @@ def status(report_id: int, number: int):
                 progress, stage = int(job.meta.get("progress", progress)), job.meta.get("stage", stage)
         except (RedisError, OSError):
             pass  # the bar simply does not move until Redis answers
-    return jsonify(state=version.state, progress=progress, stage=stage, error=version.error,
+    # errors the sweep records are msgids: shown in the reader's language
+    return jsonify(state=version.state, progress=progress, stage=stage, error=_(version.error) if version.error else "",
                    files=[{"format": f.format, "url": url_for("reports.download", report_id=report.id, number=number,
                                                                fmt=f.format)} for f in version.files])
 
