@@ -1,14 +1,15 @@
 """Reminders through the real Redis on this machine: the queue, Redis down, two crons, a worker killed mid-scan."""
+import fcntl
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import redis
-import time_machine
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select, update
 
@@ -26,18 +27,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture()
 def real_redis(app, monkeypatch):
-    """The app pointed at a dedicated, emptied Redis database."""
+    """The app pointed at a dedicated, emptied Redis database, held by one test at a time.
+
+    xdist spreads these tests over workers; each empties the database, so without the lock one test's
+    flush emptied another's queue mid-run.
+    """
     connection = redis.Redis.from_url(REDIS_URL)
     try:
         connection.ping()
     except redis.RedisError:
         pytest.skip("no Redis server at " + REDIS_URL)
-    connection.flushdb()
-    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
-    app.extensions.pop("dondoc_redis", None)
-    yield connection
-    app.extensions.pop("dondoc_redis", None)
-    connection.flushdb()
+    with open(Path(tempfile.gettempdir()) / "dondoc-test-redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        connection.flushdb()
+        monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+        app.extensions.pop("dondoc_redis", None)
+        yield connection
+        app.extensions.pop("dondoc_redis", None)
+        connection.flushdb()
 
 
 def _run_queue(connection) -> None:
@@ -74,9 +81,12 @@ def test_redis_down_pages_keep_working_and_work_resumes_when_it_returns(app, db,
 
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)  # Redis is back
     app.extensions.pop("dondoc_redis", None)
-    with time_machine.travel(datetime.combine(today, datetime.min.time().replace(hour=9), LOCAL_TZ), tick=True):
-        assert enqueue("jobs.reminders.sweep") is not None  # what the cron process does every 5 minutes
-        _run_queue(real_redis)
+    # the sweep scans once 07:00 has passed in Vietnam; only our clock moves, so RQ's own timestamps stay true
+    # (travelling the whole process hours ahead made RQ take the job for abandoned when run after midnight)
+    nine = datetime.combine(today, datetime.min.time().replace(hour=9), LOCAL_TZ)
+    monkeypatch.setattr(clock, "now", lambda: max(nine, datetime.now(LOCAL_TZ)))
+    assert enqueue("jobs.reminders.sweep") is not None  # what the cron process does every 5 minutes
+    _run_queue(real_redis)
     assert reminders.scan_done(today)
     digest = db.session.scalar(select(Notification).where(Notification.user_id == officer.id,
                                                           Notification.kind == "digest"))
