@@ -223,3 +223,36 @@ def test_the_refusal_speaks_english_when_english_was_chosen(app, world):
     assert response.status_code == 404
     message = _error_message(response)
     assert message and not VIETNAMESE.search(message)
+
+
+def _fail_mid_request(monkeypatch, app, db):
+    """Make the dashboard's first figure write a duplicate unit: the flush fails and leaves the transaction broken."""
+    from tracker.services import dashboards
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # serve the 500 page as production does
+    existing = db.session.scalar(select(Unit).where(Unit.code == "HG-STP"))
+
+    def broken(*_args, **_kwargs):
+        db.session.add(Unit(code=existing.code, name="Bản sao", kind_id=existing.kind_id))
+        db.session.flush()
+
+    monkeypatch.setattr(dashboards, "status_counts", broken)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_failed_transaction_shows_the_apps_500_page_in_the_users_language_and_saves_nothing(
+        monkeypatch, app, db, world, clients, language):
+    client = clients["office"]
+    if language == "en":
+        client.post("/lang/en", data={"next": "/"})
+    before = _changes(db)
+    _fail_mid_request(monkeypatch, app, db)
+    response = client.get("/dashboard")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    message = _error_message(response)
+    assert message, page[:300]
+    assert bool(VIETNAMESE.search(message)) == (language == "vi"), message
+    assert "Internal Server Error" not in page
+    assert 'class="topbar"' in page and world.users["office"].unit.name in page  # the app's layout, after a rollback
+    assert _changes(db) == before
