@@ -256,3 +256,15 @@ def test_a_failed_transaction_shows_the_apps_500_page_in_the_users_language_and_
     assert "Internal Server Error" not in page
     assert 'class="topbar"' in page and world.users["office"].unit.name in page  # the app's layout, after a rollback
     assert _changes(db) == before
+
+
+def test_a_whole_number_the_database_cannot_hold_is_a_field_error_not_a_500(db, world, clients):
+    """A new plan with 99999999999999999999 declared activities: the form says the number is too large."""
+    from models import Plan
+
+    response = clients["office"].post("/plans/new", data={
+        "code": "KH-SO-LON", "kind": "plan", "title": "Kế hoạch thử số lớn", "year": "2024",
+        "declared_activities": "99999999999999999999"})
+    assert response.status_code in (200, 400)  # the form again, with the field's message
+    assert "Số hoạt động theo văn bản: số quá lớn" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Plan.id)).where(Plan.code == "KH-SO-LON")) == 0
