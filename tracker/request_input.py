@@ -66,27 +66,33 @@ def int_args(name: str) -> list[int]:
     return ids
 
 
-def _field_with_nul() -> str | None:
-    """The name of the first query parameter, form field, upload file name or path part holding a NUL byte."""
+def _field_with_nul() -> tuple[str, bool] | None:
+    """(name, whether it is an upload's file name) of the first query parameter, form field, upload file name or
+    path part holding a NUL byte."""
     for source in (request.args, request.form):
         for name, value in source.items(multi=True):
             if "\x00" in name or "\x00" in value:
-                return name.replace("\x00", "")
+                return name.replace("\x00", ""), False
     for name, upload in request.files.items(multi=True):
         if "\x00" in name or "\x00" in (upload.filename or ""):
-            return name.replace("\x00", "")
+            return name.replace("\x00", ""), True
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and "\x00" in value:
-            return name
+            return name, False
     return None
 
 
 def refuse_nul_bytes():
     """Request hook: a 400 page naming the field when a NUL byte came in; nothing runs, nothing changes."""
-    field = _field_with_nul()
-    if field is not None:
-        abort(400, description=_("Ô «%(field)s» chứa ký tự NUL (mã 0), không hợp lệ; không có gì được lưu. "
-                                 "Hãy nhập lại nội dung ô này.", field=field))
+    found = _field_with_nul()
+    if found is None:
+        return
+    field, is_file = found
+    if is_file:
+        abort(400, description=_("Tên tệp tải lên ở ô «%(field)s» chứa ký tự NUL (mã 0), không hợp lệ; không có gì "
+                                 "được lưu. Hãy đổi tên tệp rồi tải lên lại.", field=field))
+    abort(400, description=_("Ô «%(field)s» chứa ký tự NUL (mã 0), không hợp lệ; không có gì được lưu. "
+                             "Hãy nhập lại nội dung ô này.", field=field))
 
 
 def init_app(app: Flask) -> None:
