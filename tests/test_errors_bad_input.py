@@ -268,3 +268,23 @@ def test_a_whole_number_the_database_cannot_hold_is_a_field_error_not_a_500(db, 
     assert response.status_code in (200, 400)  # the form again, with the field's message
     assert "Số hoạt động theo văn bản: số quá lớn" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Plan.id)).where(Plan.code == "KH-SO-LON")) == 0
+
+
+def test_when_even_the_layout_cannot_be_read_the_500_page_still_speaks_the_users_language(monkeypatch, app, world,
+                                                                                          clients):
+    from sqlalchemy.exc import OperationalError
+
+    from tracker.services import notifications
+
+    def database_gone(*_args, **_kwargs):
+        raise OperationalError("SELECT count(*) FROM notification", {}, Exception("server closed the connection"))
+
+    client = clients["office"]
+    client.post("/lang/en", data={"next": "/"})
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    monkeypatch.setattr(notifications, "unread_count", database_gone)  # every page with the layout shows the bell
+    response = client.get("/plans/")
+    assert response.status_code == 500
+    message = _error_message(response)
+    assert message and not VIETNAMESE.search(message), message
+    assert "Internal Server Error" not in response.get_data(as_text=True)
