@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 #: the largest id any table can hold on every database we run on (PostgreSQL `integer`)
@@ -84,7 +85,10 @@ def _field_with_nul() -> tuple[str, bool] | None:
 
 def refuse_nul_bytes():
     """Request hook: a 400 page naming the field when a NUL byte came in; nothing runs, nothing changes."""
-    found = _field_with_nul()
+    try:
+        found = _field_with_nul()
+    except RequestEntityTooLarge:  # the view (or the 413 page) says which limit; there is nothing to check
+        return
     if found is None:
         return
     field, is_file = found
