@@ -7,6 +7,7 @@ from wtforms.widgets import TextInput
 
 from tracker.domain.formatting import fmt_date, parse_vn_date
 from tracker.domain.textnorm import clean
+from tracker.request_input import MAX_DB_INT
 
 
 def clean_text(value):
@@ -34,6 +35,9 @@ class WholeNumberField(IntegerField):
                 raise ValueError(_l("%(field)s phải là số nguyên, ví dụ %(example)s", field=self.label.text,
                                     example=self.example)) from error
             raise ValueError(_l("%(field)s phải là số nguyên", field=self.label.text)) from error
+        if abs(self.data) > MAX_DB_INT:  # the database cannot store it: say so instead of a 500
+            self.data = None
+            raise ValueError(_l("%(field)s: số quá lớn", field=self.label.text))
 
 
 def parse_form_date(text: str) -> date:

@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask
 
 from . import config as config_module
 
@@ -42,6 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     import importlib
 
+    from . import errors, request_input
+
+    request_input.init_app(app)  # before the blueprints: their `<int:…>` routes use the bounded converter
     for name in BLUEPRINTS:
         module = importlib.import_module(f"tracker.views.{name}")
         app.register_blueprint(module.bp)
@@ -50,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     templating.init_app(app)
-    _register_error_handlers(app)
+    errors.init_app(app)
     if app.config.get("QUERY_STATS"):
         _register_query_stats(app)
     return app
@@ -103,8 +106,3 @@ def _register_query_stats(app: Flask) -> None:
         response.headers["X-Server-Time-ms"] = f"{(time.perf_counter() - g.started) * 1000:.2f}"
         return response
 
-
-def _register_error_handlers(app: Flask) -> None:
-    for code in (400, 403, 404, 409, 413, 429, 500):
-        app.register_error_handler(code, lambda error, code=code: (
-            render_template("errors.html", code=code, error=error), code))

@@ -193,7 +193,7 @@ def read_table(
     if extension in (".xlsx", ".xlsm"):
         return _read_xlsx(data, name, sheet)
     if extension in (".csv", ".tsv", ".txt"):
-        return _read_delimited(data, extension)
+        return _read_delimited(data, extension, name)
     if extension == ".xls":
         raise TableReadError(f"Tệp {name}: định dạng Excel 97-2003 (.xls) chưa được hỗ trợ; hãy lưu lại thành .xlsx")
     raise TableReadError(f"Tệp {name}: chỉ nhận .xlsx, .csv hoặc .tsv")
@@ -262,15 +262,55 @@ def _cell_text(value: object) -> str:
     return unicodedata.normalize("NFC", str(value))
 
 
-def _read_delimited(data: bytes, extension: str) -> list[list[str]]:
-    """Rows of a CSV/TSV file; UTF-8 (with or without BOM), else Windows-1258 as Vietnamese Excel saves it."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1258", errors="replace")
+def _read_delimited(data: bytes, extension: str, name: str = "") -> list[list[str]]:
+    """Rows of a CSV/TSV file; UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode Text"), else
+    Windows-1258 as Vietnamese Excel saves it. TableReadError names the line when the file is not such a table."""
+    label = f"Tệp {name}" if name else "Tệp"
+    text = _decode_text_table(data, label)
     text = unicodedata.normalize("NFC", text)
-    delimiter = "\t" if extension == ".tsv" else detect_delimiter(text)
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        delimiter = "\t" if extension == ".tsv" else detect_delimiter(text)
+    except csv.Error as error:
+        raise TableReadError(_csv_problem(label, str(error), None)) from error
+    # strict: a stray quote is an error naming its line, not a field that silently swallows the rest
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    first_line = 1  # of the row being read: where an unclosed quote was opened
+    try:
+        for row in reader:
+            rows.append(list(row))
+            first_line = reader.line_num + 1
+    except csv.Error as error:
+        raise TableReadError(_csv_problem(label, str(error), first_line)) from error
+    return rows
+
+
+def _decode_text_table(data: bytes, label: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise TableReadError(f"{label}: không đọc được mã UTF-16; hãy lưu lại bảng dạng CSV UTF-8") from error
+    if data.startswith(b"PK\x03\x04"):
+        raise TableReadError(f"{label}: là tệp Excel .xlsx bị đổi đuôi; hãy tải lên với đuôi .xlsx")
+    if b"\x00" in data[:65536]:
+        raise TableReadError(f"{label}: không phải bảng văn bản CSV/TSV (có byte nhị phân, có thể là tệp PDF, "
+                             "Word hay ảnh bị đổi đuôi); hãy xuất bảng ra .xlsx hoặc CSV UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1258", errors="replace")
+
+
+def _csv_problem(label: str, error: str, line: int | None) -> str:
+    """Python's csv error in words an office clerk can act on."""
+    where = f", dòng {line}" if line else ""
+    if "field larger than field limit" in error:
+        limit = f"{csv.field_size_limit():,}".replace(",", ".")
+        return f"{label}{where}: một ô dài quá {limit} ký tự; thường do một dấu ngoặc kép (\") mở mà không đóng"
+    if "expected after" in error or "unexpected end of data" in error or "quote" in error:
+        return f"{label}{where}: dấu ngoặc kép (\") không đúng chỗ hoặc không được đóng; hãy sửa ô ở dòng này"
+    return f"{label}{where}: không đọc được như bảng CSV ({error})"
 
 
 def detect_delimiter(text: str) -> str:
@@ -283,7 +323,8 @@ def detect_delimiter(text: str) -> str:
     best, best_score = ",", 0
     for delimiter in ("\t", ";", ",", "|"):
         counts: dict[int, int] = {}
-        for row in csv.reader(lines, delimiter=delimiter):
+        # line by line: a stray quote spoils its own line's count, not every line after it
+        for row in (next(csv.reader([line], delimiter=delimiter), []) for line in lines):
             if len(row) > 1:
                 counts[len(row)] = counts.get(len(row), 0) + 1
         score = max(counts.values(), default=0)

@@ -31,6 +31,8 @@ STATUS_COLUMNS: tuple[tuple[tuple[Status, ...], str, str], ...] = (
 #: the abbreviations of the appendix headers, spelled out under each table
 ABBREVIATIONS = "Ghi chú: HT: hoàn thành; TH: thực hiện; XN: xác nhận."
 ROLE_LABELS = {"lead": "Chủ trì", "coordinating": "Phối hợp"}
+#: the row of Bảng 1 for activities the plan's text gives to no unit (no assignment, so no status)
+UNASSIGNED_LABEL = "Không giao cơ quan, đơn vị thực hiện (không tính tỷ lệ)"
 #: activity labels listed per unit in Phụ lục 03 before "và N hoạt động khác"
 LABELS_PER_CELL = 30
 #: the texts the office may write before generating, with their labels (forms use these)
@@ -124,7 +126,9 @@ def _status_table(data: YearReportData) -> Table:
         assignments = _status_count(data.totals, statuses)
         activities = _status_count(data.activity_totals, statuses)
         rows.append([label, activities, assignments, _pct(assignments, data.totals.total)])
-    rows.append(["Tổng số", data.activity_totals.total, data.totals.total, Decimal(100)])
+    if data.unassigned:
+        rows.append([UNASSIGNED_LABEL, len(data.unassigned), 0, Decimal(0)])
+    rows.append(["Tổng số", data.activity_totals.total + len(data.unassigned), data.totals.total, Decimal(100)])
     return Table("B1", "Bảng 1. Kết quả thực hiện theo trạng thái",
                  [Column("Trạng thái", 75), Column("Số hoạt động", 30, "int"), Column("Số lượt phân công", 30, "int"),
                   Column("Tỷ lệ lượt (%)", 30, "pct", 1)], rows, bold_rows=[len(rows) - 1])
@@ -178,8 +182,12 @@ def _activities_appendix_table(data: YearReportData) -> Table:
     bold.append(len(rows))
     rows.append(["", "Tổng cộng", ""] + _execution_cells(data.totals))
     columns = _execution_columns([Column("STT", 11), Column("Nội dung", 46), Column("Thời hạn", 18)])
+    note = ABBREVIATIONS
+    if data.unassigned:
+        note += (f" Không có trong bảng: {len(data.unassigned)} hoạt động văn bản không giao cơ quan, đơn vị thực "
+                 f"hiện ({', '.join(data.unassigned)}).")
     return Table("PL01", "Kết quả thực hiện theo nhóm nhiệm vụ và hoạt động", columns, rows,
-                 numbering=_numbering(len(columns)), bold_rows=bold, note=ABBREVIATIONS)
+                 numbering=_numbering(len(columns)), bold_rows=bold, note=note)
 
 
 def _units_appendix_table(data: YearReportData) -> Table:
@@ -386,11 +394,33 @@ def _shortcomings_part(data: YearReportData, blocks: list[Block]) -> None:
         blocks.append(Block("heading", text="4. Điểm nghẽn", level=2))
         blocks.append(Block("paragraph", text=(
             "Các hoạt động có nhiều cơ quan, đơn vị quá hạn nhất (điểm nghẽn cần tập trung chỉ đạo):")))
-        rows = [[item.label, _short(item.content, 180), item.overdue, item.late] for item in data.bottlenecks]
+        rows = [[item.label, _short(item.content, 160), item.units, item.overdue_units, item.overdue_periods,
+                 item.late_units] for item in data.bottlenecks]
         blocks.append(Block("table", table=Table(
             "B4", "Bảng 4. Hoạt động có nhiều đơn vị quá hạn nhất",
-            [Column("Hoạt động", 18), Column("Nội dung", 97), Column("Số đơn vị quá hạn", 25, "int"),
-             Column("Số đơn vị hoàn thành quá hạn", 25, "int")], rows)))
+            [Column("Hoạt động", 16), Column("Nội dung", 73), Column("Số đơn vị được giao", 19, "int"),
+             Column("Số đơn vị quá hạn", 19, "int"), Column("Số lượt quá hạn (đơn vị × kỳ)", 19, "int"),
+             Column("Số đơn vị hoàn thành quá hạn", 19, "int")], rows,
+            note="Ghi chú: mỗi đơn vị được tính một lần; hoạt động định kỳ (hằng tháng, hằng quý, thường xuyên) "
+                 "giao mỗi đơn vị một lượt cho mỗi kỳ, nên số lượt quá hạn có thể lớn hơn số đơn vị.")))
+
+
+def _scope_sentence(data: YearReportData) -> str:
+    """What the figures count: the plans' tree as the plan page shows it, units as distinct units, assignments
+    (unit × period) as "lượt", and which activities are left out and why."""
+    totals = data.totals
+    if data.unit:
+        return (f"Các kế hoạch, văn bản được tổng hợp gồm {data.group_count} nhóm nhiệm vụ, {data.task_count} "
+                f"nhiệm vụ, {data.activity_count} hoạt động; {data.unit[1]} được giao {fmt_int(totals.total)} lượt "
+                "nhiệm vụ (chủ trì hoặc phối hợp; hoạt động định kỳ tính mỗi kỳ một lượt).")
+    text = (f"Các kế hoạch, văn bản được tổng hợp gồm {data.group_count} nhóm nhiệm vụ, {data.task_count} nhiệm vụ, "
+            f"{data.plan_activity_count} hoạt động; giao {fmt_int(totals.total)} lượt nhiệm vụ cho {data.unit_count} "
+            f"cơ quan, đơn vị ở {data.activity_count} hoạt động (mỗi đơn vị một lượt cho mỗi hoạt động, mỗi kỳ "
+            "một lượt đối với hoạt động định kỳ).")
+    if data.unassigned:
+        text += (f" {len(data.unassigned)} hoạt động không tính vào số liệu thực hiện vì văn bản không giao cơ quan, "
+                 f"đơn vị nào chủ trì thực hiện: {', '.join(data.unassigned)}.")
+    return text
 
 
 def _plan_sentence(data: YearReportData) -> str:
@@ -428,11 +458,7 @@ def build_year_document(data: YearReportData, narrative: dict | None = None) -> 
     totals = data.totals
     body.append(Block("heading", text="I. KẾT QUẢ THỰC HIỆN KẾ HOẠCH", level=1))
     body.append(Block("heading", text="1. Tình hình chung", level=2))
-    scope = f"giao {fmt_int(totals.total)} lượt nhiệm vụ cho {data.unit_count} cơ quan, đơn vị" if not data.unit \
-        else f"{data.unit[1]} được giao {fmt_int(totals.total)} lượt nhiệm vụ (chủ trì hoặc phối hợp)"
-    body.append(Block("paragraph", text=(
-        f"Các kế hoạch, văn bản được tổng hợp gồm {data.group_count} nhóm nhiệm vụ, {data.task_count} nhiệm vụ, "
-        f"{data.activity_count} hoạt động; {scope}.")))
+    body.append(Block("paragraph", text=_scope_sentence(data)))
     parts = [f"{label.lower()} {fmt_int(_status_count(totals, statuses))} lượt "
              f"({fmt_percent(_pct(_status_count(totals, statuses), totals.total))})"
              for statuses, label, _short in STATUS_COLUMNS if _status_count(totals, statuses)]
@@ -441,7 +467,7 @@ def build_year_document(data: YearReportData, narrative: dict | None = None) -> 
         f"{fmt_percent(totals.on_time_rate)}; tỷ lệ hoàn thành đạt {fmt_percent(totals.completion_rate)}.")))
     acts = data.activity_totals
     body.append(Block("paragraph", text=(
-        f"Về hoạt động: {acts.done}/{acts.total} hoạt động đã được tất cả các đơn vị được giao hoàn thành "
+        f"Về hoạt động: {acts.done}/{acts.total} hoạt động được giao đã được tất cả các đơn vị hoàn thành "
         f"({acts.done_on_time} đúng hạn, {acts.done_late} có đơn vị hoàn thành quá hạn); {acts.overdue} hoạt động "
         f"còn đơn vị quá hạn chưa hoàn thành.")))
     for plan in data.plans:

@@ -153,13 +153,18 @@ class UnitIssues:
 
 @dataclass
 class Bottleneck:
-    """An activity many units are behind on."""
+    """An activity many units are behind on. Units are distinct units; a periodic activity owes one assignment per
+    unit per period, so its overdue assignments (unit-periods) are counted apart."""
 
     label: str
     content: str
-    overdue: int
-    late: int
-    total: int
+    #: distinct units assigned the activity
+    units: int
+    #: distinct units with at least one overdue period, and the overdue unit-periods
+    overdue_units: int
+    overdue_periods: int
+    #: distinct units that finished at least one period late
+    late_units: int
 
 
 @dataclass
@@ -253,6 +258,7 @@ class YearReportData:
     plans: list[PlanRef]
     group_count: int
     task_count: int
+    #: activities counted in the figures: those assigned to some unit (in scope)
     activity_count: int
     unit_count: int
     totals: Rollup
@@ -266,6 +272,10 @@ class YearReportData:
     unit_lines: list[AssignmentLine]
     scores: ScoreSection | None
     score_note: str
+    #: activities of the chosen plans, whole-province reports only (a unit report counts what the unit was given)
+    plan_activity_count: int = 0
+    #: labels of the plan's activities that no unit was assigned (the text names no unit), left out of the figures
+    unassigned: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -556,7 +566,8 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
     # the tree of the chosen plans, in print order (one query)
     tree = db.session.execute(
         select(Activity.id, Activity.plan_id, Activity.number, Activity.content, Activity.deadline_text,
-               Activity.due_date, Activity.lead_text, Task.id, TaskGroup.id, TaskGroup.number, TaskGroup.title)
+               Activity.due_date, Activity.lead_text, Task.id.label("task_id"), TaskGroup.id.label("group_id"),
+               TaskGroup.number, TaskGroup.title)
         .join(Task, Activity.task_id == Task.id).join(TaskGroup, Task.group_id == TaskGroup.id)
         .where(Activity.plan_id.in_(plan_ids))
         .order_by(Activity.plan_id, TaskGroup.position, Task.position, Activity.position)).all()
@@ -576,11 +587,13 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
     activities: list[ActivityRow] = []
     labels: dict[int, tuple[str, str]] = {}
     tasks: set[int] = set()
+    unassigned: list[str] = []
     for (activity_id, plan_id, number, content, deadline_text, due_date, lead_text, task_id, group_id,
          group_number, group_title) in tree:
         labels[activity_id] = (_label(group_number, number), content)
         rollup = by_activity.get(activity_id)
-        if rollup is None:  # not assigned to the unit in scope
+        if rollup is None:  # no unit was assigned it (or not the unit in scope)
+            unassigned.append(labels[activity_id][0])
             continue
         tasks.add(task_id)
         row = groups.setdefault(group_id, GroupRow(plan_code[plan_id], group_number, group_title, Rollup({})))
@@ -603,6 +616,7 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
     units.sort(key=lambda row: (-row.rollup.on_time_rate, row.rollup.overdue, row.name))
 
     issues, bottlenecks = _issues(as_of, plan_ids, unit_ids, labels, unit_objects)
+    whole_plan = unit is None
     stale = _stale_units(as_of, plan_ids, unit_ids, unit_objects)
     unit_lines = _unit_lines(as_of, plan_ids, unit_ids, labels) if unit is not None else []
 
@@ -621,10 +635,15 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
         settings=settings, as_of=as_of, province_name=province_name, place=place,
         unit=(unit.code, unit.name) if unit else None,
         plans=[PlanRef(p.code, p.kind, p.title, p.reference, list(p.known_gaps or [])) for p in plans],
-        group_count=len(groups), task_count=len(tasks), activity_count=len(activities), unit_count=len(by_unit),
+        # a province report counts the plans' whole tree, as the plan page does; a unit report what it was given
+        group_count=len({row.group_id for row in tree}) if whole_plan else len(groups),
+        task_count=len({row.task_id for row in tree}) if whole_plan else len(tasks),
+        activity_count=len(activities), unit_count=len(by_unit),
         totals=totals, activity_totals=Rollup(activity_counts), groups=list(groups.values()), activities=activities,
         units=units, issues=issues, bottlenecks=bottlenecks, stale=stale, unit_lines=unit_lines, scores=scores,
         score_note=score_note,
+        plan_activity_count=len(tree) if whole_plan else len(activities),
+        unassigned=unassigned if whole_plan else [],
     )
 
 
@@ -637,20 +656,36 @@ def _issues(as_of, plan_ids, unit_ids, labels, unit_objects) -> tuple[list[UnitI
     if unit_ids is not None:
         query = query.where(Assignment.unit_id.in_(unit_ids))
     per_unit: dict[int, UnitIssues] = {}
-    per_activity: dict[int, list[int]] = {}
+    overdue_units: dict[int, set[int]] = {}
+    overdue_periods: dict[int, int] = {}
+    late_units: dict[int, set[int]] = {}
     for unit_id, activity_id, code in db.session.execute(query).all():
         issue = per_unit.setdefault(unit_id, UnitIssues(unit_objects[unit_id].name, [], []))
         target = issue.overdue if code == Status.OVERDUE.value else issue.late
         label = labels[activity_id][0]
         if label not in target:  # periodic activities have one row per period
             target.append(label)
-        counts = per_activity.setdefault(activity_id, [0, 0])
-        counts[0 if code == Status.OVERDUE.value else 1] += 1
+        if code == Status.OVERDUE.value:
+            overdue_units.setdefault(activity_id, set()).add(unit_id)
+            overdue_periods[activity_id] = overdue_periods.get(activity_id, 0) + 1
+        else:
+            late_units.setdefault(activity_id, set()).add(unit_id)
     issues = sorted(per_unit.values(), key=lambda item: (-len(item.overdue), -len(item.late), item.name))
-    bottlenecks = [Bottleneck(labels[aid][0], labels[aid][1], overdue, late, overdue + late)
-                   for aid, (overdue, late) in per_activity.items() if overdue]
-    bottlenecks.sort(key=lambda item: (-item.overdue, -item.late, item.label))
+    assigned = _assigned_units(list(overdue_units), unit_ids)
+    bottlenecks = [Bottleneck(labels[aid][0], labels[aid][1], assigned.get(aid, 0), len(units),
+                              overdue_periods[aid], len(late_units.get(aid, ())))
+                   for aid, units in overdue_units.items()]
+    bottlenecks.sort(key=lambda item: (-item.overdue_units, -item.overdue_periods, -item.late_units, item.label))
     return issues, bottlenecks[:10]
+
+
+def _assigned_units(activity_ids: list[int], unit_ids: set[int] | None) -> dict[int, int]:
+    """{activity id: distinct units assigned it (in scope)} in one query."""
+    query = (select(Assignment.activity_id, func.count(func.distinct(Assignment.unit_id)))
+             .where(Assignment.activity_id.in_(activity_ids)).group_by(Assignment.activity_id))
+    if unit_ids is not None:
+        query = query.where(Assignment.unit_id.in_(unit_ids))
+    return dict(db.session.execute(query).all())
 
 
 def _stale_units(as_of, plan_ids, unit_ids, unit_objects) -> list[StaleUnit]:

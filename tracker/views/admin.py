@@ -27,6 +27,7 @@ from tracker import clock
 from tracker.domain.textnorm import fold
 from tracker.pagination import ListPage
 from tracker.permissions import descendant_ids, require
+from tracker.request_input import int_arg, page_arg
 from tracker.services import accounts
 from tracker.services import units as unit_service
 from tracker.services.assignments import ConflictError, PermissionDenied
@@ -35,10 +36,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: rows per page of the unit tree (the tree is ordered in Python, then sliced)
 TREE_PAGE_SIZE = 100
-
-
-def _page_arg() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
 
 
 def _unit_choices(tree_rows, exclude: set[int] = frozenset(), none_label: str | None = None) -> list[tuple[int, str]]:
@@ -89,7 +86,7 @@ def units():
         rows = [(u, d) for u, d in rows if u.is_active(today)]
     elif state == "ended":
         rows = [(u, d) for u, d in rows if not u.is_active(today)]
-    page = _page_arg()
+    page = page_arg()
     start = (page - 1) * TREE_PAGE_SIZE
     listing = ListPage(rows[start:start + TREE_PAGE_SIZE], page, TREE_PAGE_SIZE, len(rows))
     return render_template("admin/units.html", listing=listing, today=today, query=query, state=state,
@@ -104,8 +101,8 @@ def unit_new():
     rows = unit_service.tree()
     form.kind_id.choices = _kind_choices()
     form.parent_id.choices = _unit_choices(rows, none_label=_("(Không có — cấp cao nhất)"))
-    if request.method == "GET" and request.args.get("parent", type=int):
-        form.parent_id.data = request.args.get("parent", type=int)
+    if request.method == "GET" and int_arg("parent"):
+        form.parent_id.data = int_arg("parent")
     status = 200
     if form.validate_on_submit():
         try:
@@ -256,10 +253,10 @@ def users():
     query = request.args.get("q", "").strip()
     role = request.args.get("role", "")
     role = role if role in ROLES else ""
-    unit_id = request.args.get("unit", 0, type=int) or 0
+    unit_id = int_arg("unit") or 0
     rows = unit_service.tree()
     unit_ids = descendant_ids(unit_id, [(u.id, u.parent_id) for u, _depth in rows]) if unit_id else None
-    pagination = db.paginate(accounts.users_query(query, role or None, unit_ids), page=_page_arg(),
+    pagination = db.paginate(accounts.users_query(query, role or None, unit_ids), page=page_arg(),
                              per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("admin/users.html", pagination=pagination, query=query, role=role, unit_id=unit_id,
                            role_choices=ROLE_CHOICES, unit_choices=_unit_choices(rows))
@@ -419,7 +416,7 @@ def audit():
     """The audit log, newest first, filtered by entity type, user and local date range."""
     errors: list[str] = []
     entity_type = request.args.get("entity", "").strip()
-    user_id = request.args.get("user", 0, type=int) or 0
+    user_id = int_arg("user") or 0
     day_from = _parse_day_arg("from", _("Từ ngày"), errors)
     day_to = _parse_day_arg("to", _("Đến ngày"), errors)
     if day_from and day_to and day_to < day_from:
@@ -436,7 +433,7 @@ def audit():
         query = query.where(AuditEntry.at >= start)
     if end:
         query = query.where(AuditEntry.at <= end)
-    pagination = db.paginate(query, page=_page_arg(), per_page=current_app.config["PER_PAGE"], error_out=False)
+    pagination = db.paginate(query, page=page_arg(), per_page=current_app.config["PER_PAGE"], error_out=False)
 
     # names for every unit and kind referenced on this page, in one query each
     unit_refs = {value for entry in pagination.items for field, pair in (entry.changes or {}).items()

@@ -14,6 +14,7 @@ from models import Activity, Assignment, Attachment, ExtensionRequest, ProgressU
 from tracker import clock
 from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment, require
+from tracker.request_input import page_arg
 from tracker.services import assignments as workflow
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -286,14 +287,14 @@ def review_queue():
         select(Assignment).where(Assignment.state == st.SUBMITTED)
         .options(joinedload(Assignment.unit), joinedload(Assignment.activity).joinedload(Activity.plan))
         .order_by(Assignment.last_update_at.asc(), Assignment.id.asc()),
-        page=request.args.get("page", 1, type=int), per_page=per_page, error_out=False)
+        page=page_arg(), per_page=per_page, error_out=False)
     pending = db.paginate(
         select(ExtensionRequest).where(ExtensionRequest.state == "pending")
         .options(joinedload(ExtensionRequest.requested_by),
                  joinedload(ExtensionRequest.assignment).joinedload(Assignment.unit),
                  joinedload(ExtensionRequest.assignment).joinedload(Assignment.activity).joinedload(Activity.plan))
         .order_by(ExtensionRequest.at.asc(), ExtensionRequest.id.asc()),
-        page=request.args.get("pe", 1, type=int), per_page=per_page, error_out=False)
+        page=page_arg("pe"), per_page=per_page, error_out=False)
     return render_template(
         "assignments/review_queue.html", submitted=submitted, pending=pending, today=clock.today(),
         review_form=ReviewForm(formdata=None, back="queue"),

@@ -40,6 +40,7 @@ from tracker.domain.periods import PeriodError
 from tracker.domain.scoring import percent_of_max
 from tracker.pagination import ListPage
 from tracker.permissions import can, can_see_unit, require, viewer_required
+from tracker.request_input import int_arg, page_arg
 from tracker.services import frameworks as frameworks_service
 from tracker.services import indicator_links, score_import, scores
 from tracker.services.frameworks import FrameworkError, FrameworkLoadError
@@ -120,7 +121,7 @@ def bottlenecks():
     if not items and "kind" not in request.args and kind is not None:
         kind = None  # the period has no province-level results: show every kind that has some
         items = scores.lost_points_for(framework, period, kind=None)
-    page = ListPage.of(items, request.args.get("page", 1, type=int), BOTTLENECKS_PER_PAGE)
+    page = ListPage.of(items, page_arg(), BOTTLENECKS_PER_PAGE)
     late_tasks = len({a.id for item in items for a in item.late_activities})
     return render_template(
         "indicators/bottlenecks.html", framework=framework, period=period, periods=periods, kinds=kinds, kind=kind,
@@ -145,7 +146,7 @@ def results():
     if kind is not None and kind not in kinds:
         abort(404)
     chosen = [r for r in rows if r.unit.kind_code == kind]
-    page = ListPage.of(chosen, request.args.get("page", 1, type=int), RESULTS_PER_PAGE)
+    page = ListPage.of(chosen, page_arg(), RESULTS_PER_PAGE)
     return render_template(
         "indicators/results.html", framework=framework, period=period, periods=periods, kinds=kinds, kind=kind,
         present=present, frameworks=_scored_frameworks(), page=page, groups=groups,
@@ -214,7 +215,7 @@ def node(node_id: int):
     if period is not None:
         query = (select(Score).where(Score.node_id == node.id, Score.period_id == period.id)
                  .options(joinedload(Score.unit)).order_by(Score.points.asc().nulls_last(), Score.unit_id))
-        page = db.paginate(query, page=request.args.get("page", 1, type=int),
+        page = db.paginate(query, page=page_arg(),
                            per_page=current_app.config["PER_PAGE"], error_out=False)
     # trend: the average over units per period, oldest first (one query)
     trend = db.session.execute(
@@ -449,7 +450,7 @@ def imports():
     query = (select(ScoreImport).options(joinedload(ScoreImport.framework), joinedload(ScoreImport.period),
                                          joinedload(ScoreImport.created_by))
              .order_by(ScoreImport.created_at.desc(), ScoreImport.id.desc()))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
+    page = db.paginate(query, page=page_arg(), per_page=current_app.config["PER_PAGE"],
                        error_out=False)
     return render_template("indicators/imports.html", page=page)
 
@@ -572,8 +573,8 @@ def activity_links(activity_id: int):
 def bulk_links():
     frameworks = list(db.session.scalars(select(Framework).order_by(Framework.kind, Framework.code)))
     plans = list(db.session.scalars(select(Plan).order_by(Plan.year.desc(), Plan.code)))
-    node = db.session.get(FrameworkNode, request.args.get("node", type=int) or 0)
-    plan = db.session.get(Plan, request.args.get("plan", type=int) or 0) or (plans[0] if plans else None)
+    node = db.session.get(FrameworkNode, int_arg("node") or 0)
+    plan = db.session.get(Plan, int_arg("plan") or 0) or (plans[0] if plans else None)
     framework = node.framework if node else (frameworks_service.by_code(request.args.get("framework", ""))
                                              or (frameworks[0] if frameworks else None))
     nodes = frameworks_service.tree_nodes(framework.id) if framework else []
@@ -585,7 +586,7 @@ def bulk_links():
                  .where(Activity.plan_id == plan.id)
                  .options(joinedload(Activity.task).joinedload(Task.group))
                  .order_by(TaskGroup.position, Task.position, Activity.position, Activity.id))
-        page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=LINKS_PER_PAGE,
+        page = db.paginate(query, page=page_arg(), per_page=LINKS_PER_PAGE,
                            error_out=False)
         scope_ids = {a.id for a in page.items}
         form.activities.choices = [SelectChoice(a.id, a.number) for a in page.items]

@@ -9,6 +9,7 @@ from tracker import clock
 from tracker.pagination import ListPage
 from tracker.permissions import ancestor_ids, can, require, unit_scope
 from tracker.redis_conn import redis_ok
+from tracker.request_input import int_arg, int_args, page_arg
 from tracker.services import dashboards
 
 bp = Blueprint("main", __name__)
@@ -30,8 +31,8 @@ def index():
 def _plan_filter() -> tuple[list, list[int], int | None]:
     """Plans chosen in the filter; by default the latest year's plans issued by the user's own province."""
     plans = dashboards.plans_for_year()
-    chosen = [int(p) for p in request.args.getlist("plan") if p.isdigit()]
-    year = request.args.get("year", type=int)
+    chosen = int_args("plan")
+    year = int_arg("year")
     if not chosen and plans:
         own = dashboards.plans_of_issuers(plans, ancestor_ids(current_user.unit_id)) or plans
         year = year or own[0].year
@@ -44,7 +45,7 @@ def _plan_filter() -> tuple[list, list[int], int | None]:
 def dashboard():
     today = clock.today()
     plans, plan_ids, year = _plan_filter()
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     per_page = DASHBOARD_LIST_SIZE
     overdue = db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, status="overdue"),
                           page=page, per_page=per_page, error_out=False)
@@ -54,14 +55,14 @@ def dashboard():
         today=today,
         total=dashboards.status_counts(today, plan_ids=plan_ids),
         groups=dashboards.by_group(today, plan_ids),
-        units=ListPage.of(dashboards.by_unit(today, plan_ids), request.args.get("pu", 1, type=int),
+        units=ListPage.of(dashboards.by_unit(today, plan_ids), page_arg("pu"),
                           DASHBOARD_UNITS_PAGE),
         overdue=overdue,
         due7=db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, due_within=7),
-                         page=request.args.get("p7", 1, type=int), per_page=per_page, error_out=False),
+                         page=page_arg("p7"), per_page=per_page, error_out=False),
         due30=db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, due_within=30),
-                          page=request.args.get("p30", 1, type=int), per_page=per_page, error_out=False),
-        stale=ListPage.of(dashboards.stale_units(today, plan_ids=plan_ids), request.args.get("ps", 1, type=int),
+                          page=page_arg("p30"), per_page=per_page, error_out=False),
+        stale=ListPage.of(dashboards.stale_units(today, plan_ids=plan_ids), page_arg("ps"),
                           DASHBOARD_UNITS_PAGE),
         read_only=not can(current_user, "review"),
     )
@@ -72,7 +73,7 @@ def dashboard():
 def unit_dashboard():
     today = clock.today()
     scope = unit_scope(current_user)
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     status = request.args.get("status") or None
     owed = db.paginate(dashboards.assignment_list_query(today, unit_ids=scope, status=status),
                        page=page, per_page=current_app.config["PER_PAGE"], error_out=False)
@@ -80,7 +81,7 @@ def unit_dashboard():
         "main/unit_dashboard.html", today=today, total=dashboards.status_counts(today, unit_ids=scope),
         owed=owed, status=status,
         late=db.paginate(dashboards.assignment_list_query(today, unit_ids=scope, status="overdue"),
-                         page=request.args.get("pl", 1, type=int), per_page=DASHBOARD_LIST_SIZE, error_out=False),
+                         page=page_arg("pl"), per_page=DASHBOARD_LIST_SIZE, error_out=False),
     )
 
 

@@ -10,6 +10,7 @@ from forms.notification import ActionForm, DayOverrideForm, PolicyForm
 from models import DayOverride, Notification, db
 from tracker.jobs_queue import enqueue
 from tracker.permissions import require
+from tracker.request_input import page_arg
 from tracker.services import calendar, mail, notifications, reminders
 from tracker.services.assignments import ConflictError
 
@@ -48,7 +49,7 @@ def _own_notification(notification_id: int) -> Notification:
 @bp.route("/notifications")
 @login_required
 def index():
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     items = db.paginate(notifications.list_query(current_user), page=page,
                         per_page=current_app.config["PER_PAGE"], error_out=False)
     feed_url = url_for("notifications.calendar_feed", token=current_user.ics_token, _external=True)
@@ -83,7 +84,7 @@ def mark_one_read(notification_id: int):
         abort(400)
     notifications.mark_read(current_user, [_own_notification(notification_id).id])
     db.session.commit()
-    return redirect(url_for("notifications.index", page=request.args.get("page", 1, type=int)))
+    return redirect(url_for("notifications.index", page=page_arg()))
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
@@ -186,7 +187,7 @@ def delete_day(override_id: int):
 @bp.route("/reminders/deliveries")
 @require("manage_reminders")
 def deliveries():
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     failed = db.paginate(mail.failed_query(), page=page, per_page=current_app.config["PER_PAGE"], error_out=False)
     retrying = db.session.scalars(mail.retrying_query().limit(RETRYING_SHOWN)).all()
     return render_template("notifications/deliveries.html", failed=failed, retrying=retrying,

@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from forms.plan_import import CloneForm, ConfirmForm, PlanUploadForm, PreviewForm
 from models import Plan, PlanImport, db
 from tracker.permissions import require
+from tracker.request_input import page_arg
 from tracker.services import plan_import as service
 from tracker.services.assignments import ConflictError
 from tracker.services.plans import issuing_units
@@ -51,7 +52,7 @@ def _upload_root() -> str:
 def _drafts_page():
     query = (select(PlanImport).options(joinedload(PlanImport.created_by), joinedload(PlanImport.plan))
              .order_by(PlanImport.id.desc()))
-    return db.paginate(query, page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
+    return db.paginate(query, page=page_arg(), per_page=current_app.config["PER_PAGE"],
                        error_out=False)
 
 

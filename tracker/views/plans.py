@@ -12,6 +12,7 @@ from tracker import clock
 from tracker.domain.formatting import parse_vn_date
 from tracker.domain.status import STATUS_LABELS, Status, rollup
 from tracker.permissions import can, require, unit_scope, viewer_required
+from tracker.request_input import int_arg, page_arg
 from tracker.services import dashboards, plan_tree
 from tracker.services import plans as plans_service
 from tracker.services.assignments import ConflictError
@@ -37,11 +38,6 @@ def _plan_helpers() -> dict:
     }
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
-
-
 def _date_arg(name: str, label: str, errors: list[str]) -> date | None:
     raw = request.args.get(name, "").strip()
     if not raw:
@@ -60,9 +56,9 @@ def _tree_filters(today: date) -> tuple[TreeFilters, list[str]]:
     if status and status not in {s.value for s in Status}:
         errors.append(_("Trạng thái «%(status)s» không có", status=status))
         status = None
-    filters = TreeFilters(group_id=_int_arg("group"), unit_id=_int_arg("unit"), status=status,
+    filters = TreeFilters(group_id=int_arg("group"), unit_id=int_arg("unit"), status=status,
                           query=request.args.get("q", "").strip()[:200])
-    preset = _int_arg("due")
+    preset = int_arg("due")
     if preset in DUE_PRESETS:
         filters.due_from, filters.due_to = plan_tree.due_window(preset, today)
     else:
@@ -82,9 +78,9 @@ def index():
     """The plans and directives, with activity counts and completion (unit users: plans their scope owes on)."""
     today = clock.today()
     scope = unit_scope(current_user)
-    year = _int_arg("year")
+    year = int_arg("year")
     kind = request.args.get("kind") if request.args.get("kind") in PLAN_KINDS else None
-    page = db.paginate(plan_tree.plan_list_query(scope, year, kind), page=request.args.get("page", 1, type=int),
+    page = db.paginate(plan_tree.plan_list_query(scope, year, kind), page=page_arg(),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     plan_ids = [p.id for p in page.items]
     return render_template(
@@ -105,7 +101,7 @@ def tree(plan_id: int):
         abort(403)
     filters, filter_errors = _tree_filters(today)
     page = db.paginate(plan_tree.activity_query(plan.id, today, filters, scope),
-                       page=request.args.get("page", 1, type=int), per_page=ACTIVITIES_PER_PAGE, error_out=False)
+                       page=page_arg(), per_page=ACTIVITIES_PER_PAGE, error_out=False)
     activities = list(page.items)
     present = plan_tree.present_counts(plan.id)
     outline = plan_tree.plan_outline(plan.id)
@@ -118,7 +114,7 @@ def tree(plan_id: int):
         outline=outline, present=present,
         gaps=plan_tree.gap_summary(plan, n_activities, n_tasks), n_tasks=n_tasks, n_activities=n_activities,
         units=plan_tree.plan_units(plan.id, scope), scoped=scope is not None, due_presets=DUE_PRESETS,
-        due_preset=_int_arg("due"),
+        due_preset=int_arg("due"),
     )
 
 
@@ -134,7 +130,7 @@ def activity(activity_id: int):
     lines = plan_tree.assignment_lines([activity.id], today, TreeFilters(), scope).get(activity.id, [])
     history = None
     if can(current_user, "view_audit"):
-        history = db.paginate(plan_tree.history_query(activity.id), page=request.args.get("hp", 1, type=int),
+        history = db.paginate(plan_tree.history_query(activity.id), page=page_arg("hp"),
                               per_page=HISTORY_PER_PAGE, error_out=False)
     return render_template(
         "plans/activity.html", activity=activity, plan=activity.plan, today=today, lines=lines,

@@ -16,6 +16,7 @@ from tracker.domain.formatting import parse_vn_date
 from tracker.domain.frameworks import load_frameworks
 from tracker.jobs_queue import enqueue, queue
 from tracker.permissions import can, viewer_required
+from tracker.request_input import page_arg
 from tracker.services import reports as service
 from tracker.services.units import tree
 
@@ -167,7 +168,7 @@ def _save_notice(form: NoticeForm, report: Report | None):
 @bp.route("/")
 @viewer_required
 def index():
-    page = db.paginate(service.visible_reports_query(current_user), page=request.args.get("page", 1, type=int),
+    page = db.paginate(service.visible_reports_query(current_user), page=page_arg(),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("reports/index.html", page=page,
                            may_create=can(current_user, "manage_reports") or can(current_user, "view_unit"),
