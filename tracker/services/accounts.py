@@ -40,7 +40,7 @@ def create_user(actor, *, username: str, password: str, role: str, unit_code: st
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "create", user, f"Tạo người dùng {username} ({role}, {unit.code})",
+    audit.record(actor, "create", user, "audit.user.create", {"username": username},
                  {"role": [None, role], "unit_id": [None, unit.id]})
     return user
 
@@ -121,9 +121,9 @@ def update_user(actor, user: User, *, full_name: str, email: str | None, role: s
             raise AccountError("Vai trò: bạn không thể tự bỏ quyền quản trị của chính mình")
     values = {"full_name": clean(full_name) or user.username, "email": (email or "").strip() or None,
               "role": role, "unit_id": unit.id, "active": bool(active)}
-    verb = "Khóa" if user.active and not active else "Mở khóa" if not user.active and active else "Sửa"
-    return audit.apply(actor, user, values, action="update",
-                       summary=f"{verb} người dùng {user.username}")
+    message = ("audit.user.lock" if user.active and not active else
+               "audit.user.unlock" if not user.active and active else "audit.user.update")
+    return audit.apply(actor, user, values, message, {"username": user.username})
 
 
 def reset_password(actor, user: User, new_password: str) -> None:
@@ -132,7 +132,7 @@ def reset_password(actor, user: User, new_password: str) -> None:
     _check_password(new_password, "Mật khẩu mới")
     user.set_password(new_password)
     db.session.flush()
-    audit.record(actor, "reset_password", user, f"Đặt lại mật khẩu cho {user.username}")
+    audit.record(actor, "reset_password", user, "audit.user.reset_password", {"username": user.username})
 
 
 def _field_error(field: str, message: str) -> AccountError:
@@ -151,7 +151,7 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
         raise _field_error("new_password", "Mật khẩu mới: phải khác mật khẩu hiện tại")
     user.set_password(new_password)
     db.session.flush()
-    audit.record(user, "change_password", user, f"{user.username} đổi mật khẩu")
+    audit.record(user, "change_password", user, "audit.user.change_password")
 
 
 def update_preferences(user: User, *, locale: str, email_enabled: bool, digest: bool) -> dict:
@@ -159,7 +159,7 @@ def update_preferences(user: User, *, locale: str, email_enabled: bool, digest: 
     if locale not in LOCALES:
         raise AccountError(f"Ngôn ngữ: «{locale}» không hỗ trợ; chọn một trong: {', '.join(LOCALES)}")
     return audit.apply(user, user, {"locale": locale, "email_enabled": bool(email_enabled), "digest": bool(digest)},
-                       summary=f"{user.username} đổi tùy chọn tài khoản")
+                       "audit.user.preferences")
 
 
 def reset_ics_token(user: User) -> str:
@@ -167,5 +167,5 @@ def reset_ics_token(user: User) -> str:
     user.ics_token = secrets.token_urlsafe(32)
     db.session.flush()
     # the token is a secret: the audit line says it changed, never what it is
-    audit.record(user, "reset_token", user, f"{user.username} đặt lại mã lịch")
+    audit.record(user, "reset_token", user, "audit.user.reset_token")
     return user.ics_token

@@ -91,10 +91,18 @@ def _flush() -> None:
         raise ConflictError(CONFLICT_MESSAGE) from error
 
 
-def _apply(user, obj, values: dict, action: str, summary: str) -> dict:
+def _audit_args(assignment: Assignment) -> dict:
+    """What an audit sentence about an assignment names: the activity (and period) and the unit."""
+    activity = assignment.activity.number
+    if assignment.period_label:
+        activity += f" ({assignment.period_label})"
+    return {"activity": activity, "unit": assignment.unit.name}
+
+
+def _apply(user, obj, values: dict, action: str, message: str, args: dict) -> dict:
     # audit.apply flushes the versioned row itself, so a lost race surfaces there, not in _flush
     try:
-        return audit.apply(user, obj, values, action=action, summary=summary)
+        return audit.apply(user, obj, values, message, args, action=action)
     except StaleDataError as error:
         db.session.rollback()
         raise ConflictError(CONFLICT_MESSAGE) from error
@@ -178,8 +186,8 @@ def update_progress(user, assignment: Assignment, *, percent: int, note: str, ex
             raise WorkflowError("Khi báo hoàn thành cần kèm tệp minh chứng hoặc số, ngày văn bản đã ban hành")
         changes["completed_on"] = today
         changes["due_at_completion"] = assignment.due_in_force
-    _apply(user, assignment, changes, action=action,
-                summary=("Báo hoàn thành" if submit else "Cập nhật tiến độ") + f" ({assignment.unit.name})")
+    _apply(user, assignment, changes, action, "audit.assignment.submit" if submit else "audit.assignment.progress",
+           _audit_args(assignment))
     update = _history(assignment, user, action, before, percent=changes["percent"], note=note,
                       evidence_number=evidence_number, evidence_date=evidence_date)
     _flush()
@@ -209,8 +217,7 @@ def review(user, assignment: Assignment, *, confirm: bool, reason: str, expected
         values.update(confirmed_at=utcnow(), confirmed_by_id=user.id)
     else:
         values.update(completed_on=None, due_at_completion=None, percent=min(assignment.percent, 90))
-    _apply(user, assignment, values, action=action,
-                summary=("Xác nhận hoàn thành" if confirm else "Trả lại") + f" ({assignment.unit.name})")
+    _apply(user, assignment, values, action, f"audit.assignment.{action}", _audit_args(assignment))
     update = _history(assignment, user, action, before, percent=assignment.percent, note=reason)
     _flush()
     notifications.notify_review(update)
@@ -236,8 +243,8 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
                                current_due=assignment.due_in_force, requested_due=requested_due, reason=reason)
     db.session.add(request)
     db.session.flush()
-    audit.record(user, "extension_request", assignment, f"Xin gia hạn đến {requested_due:%d/%m/%Y}",
-                 {"requested_due": [None, requested_due]})
+    audit.record(user, "extension_request", assignment, "audit.assignment.extension_request",
+                 {**_audit_args(assignment), "due": requested_due}, {"requested_due": [None, requested_due]})
     _history(assignment, user, "extension_request", assignment.state, note=f"{requested_due:%d/%m/%Y}: {reason}")
     _flush()
     return request
@@ -251,11 +258,12 @@ def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: st
         raise WorkflowError("Đề nghị này đã được xử lý")
     assignment = request.assignment
     _apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
-                                "decided_at": utcnow(), "decision_note": note}, action="extension_decision",
-                summary="Duyệt gia hạn" if approve else "Từ chối gia hạn")
+                                "decided_at": utcnow(), "decision_note": note}, "extension_decision",
+           "audit.extension.approve" if approve else "audit.extension.refuse",
+           {**_audit_args(assignment), "due": request.requested_due})
     if approve:
-        _apply(user, assignment, {"extended_due": request.requested_due}, action="extend",
-                    summary=f"Gia hạn đến {request.requested_due:%d/%m/%Y}")
+        _apply(user, assignment, {"extended_due": request.requested_due}, "extend", "audit.assignment.extend",
+               {**_audit_args(assignment), "due": request.requested_due})
     _history(assignment, user, "extension_approved" if approve else "extension_refused", assignment.state,
              note=note)
     _flush()

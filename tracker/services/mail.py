@@ -205,5 +205,5 @@ def delivery_counts() -> dict[str, int]:
 def resend(user, notification: Notification) -> None:
     """Office: put a failed email back in the queue with a fresh set of retries."""
     audit.apply(user, notification, {"email_state": "pending", "email_attempts": 0, "next_attempt_at": utcnow()},
-                action="resend", summary=f"Gửi lại thư tới {notification.email_to}")
+                "audit.notification.resend", {"email": notification.email_to}, action="resend")
     db.session.flush()

@@ -26,7 +26,7 @@ from models import (
     db,
     utcnow,
 )
-from tracker import clock
+from tracker import clock, messages
 from tracker.domain import reminders as rules
 from tracker.services import audit
 
@@ -85,7 +85,7 @@ def update_policy(user, values: dict, expected_version: int | None = None) -> Re
     if "stale_after_days" in values and not 1 <= int(values["stale_after_days"]) <= 365:
         raise PolicyError("Số ngày không cập nhật: phải từ 1 đến 365")
     values["updated_by_id"] = getattr(user, "id", None)
-    audit.apply(user, row, values, action="update", summary="Sửa chính sách nhắc hạn")
+    audit.apply(user, row, values, "audit.reminder_policy.update")
     db.session.flush()
     return row
 
@@ -106,13 +106,13 @@ def add_day_override(user, day: date, kind: str, name: str) -> DayOverride:
     row = DayOverride(day=day, kind=kind, name=name.strip()[:200], created_by_id=getattr(user, "id", None))
     db.session.add(row)
     db.session.flush()
-    audit.record(user, "create", row, f"Thêm {'ngày nghỉ' if kind == 'off' else 'ngày làm bù'} {day:%d/%m/%Y}")
+    audit.record(user, "create", row, "audit.day.create", {"kind": messages.ref(f"day.{kind}"), "day": day})
     return row
 
 
 def remove_day_override(user, row: DayOverride) -> None:
     """Delete a day override (office), audited."""
-    audit.record(user, "delete", row, f"Xóa ngày {row.day:%d/%m/%Y} ({row.kind})")
+    audit.record(user, "delete", row, "audit.day.delete", {"kind": messages.ref(f"day.{row.kind}"), "day": row.day})
     db.session.delete(row)
     db.session.flush()
 

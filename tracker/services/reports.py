@@ -742,7 +742,7 @@ def create_report(user, kind: str, title: str, settings: dict, narrative: dict, 
                     unit_id=unit_id, created_by_id=getattr(user, "id", None))
     db.session.add(report)
     db.session.flush()
-    audit.record(user, "report.create", report, summary=f"Lập báo cáo «{report.title}»")
+    audit.record(user, "report.create", report, "audit.report.create", {"title": report.title})
     return report
 
 
@@ -752,7 +752,7 @@ def update_narrative(user, report: Report, narrative: dict) -> None:
         raise PermissionError("Bạn không được sửa báo cáo này")
     report.narrative = dict(narrative)
     db.session.flush()
-    audit.record(user, "report.edit", report, summary=f"Sửa nội dung báo cáo «{report.title}»")
+    audit.record(user, "report.edit", report, "audit.report.edit", {"title": report.title})
 
 
 def new_version(user, report: Report) -> ReportVersion:
@@ -766,7 +766,7 @@ def new_version(user, report: Report) -> ReportVersion:
                             requested_by_id=getattr(user, "id", None), requested_at=utcnow())
     db.session.add(version)
     db.session.flush()
-    audit.record(user, "report.generate", report, summary=f"Yêu cầu tạo phiên bản {number}")
+    audit.record(user, "report.generate", report, "audit.report.generate", {"number": number, "title": report.title})
     return version
 
 

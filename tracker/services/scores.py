@@ -888,10 +888,12 @@ def report_ratio(user, unit: Unit, node: FrameworkNode, period: Period, *, numer
                          **values)
         db.session.add(existing)
         db.session.flush()
-        audit.record(user, "create", existing, f"{unit.name} báo cáo {node.code} kỳ {period.label}: "
-                                               f"b = {numerator}, a = {denominator}")
+        audit.record(user, "create", existing, "audit.score.create",
+                     {"unit": unit.name, "code": node.code, "period": period.label},
+                     {"numerator": [None, numerator], "denominator": [None, denominator]})
     else:
-        audit.apply(user, existing, values, summary=f"{unit.name} cập nhật {node.code} kỳ {period.label}")
+        audit.apply(user, existing, values, "audit.score.update",
+                    {"unit": unit.name, "code": node.code, "period": period.label})
     period.revision = secrets.token_hex(8)  # cached results of the period are now stale
     db.session.flush()
     return existing

@@ -57,10 +57,10 @@ def load_units(data: dict, user=None) -> dict[str, int]:
             unit = Unit(code=spec["code"], **values)
             db.session.add(unit)
             db.session.flush()
-            audit.record(user, "create", unit, f"Tạo đơn vị {unit.name}")
+            audit.record(user, "create", unit, "audit.unit.create", {"unit": unit.name})
             existing[unit.code] = unit
             counts["created"] += 1
-        elif audit.apply(user, unit, values, summary=f"Cập nhật đơn vị {unit.name}"):
+        elif audit.apply(user, unit, values, "audit.unit.update", {"unit": unit.name}):
             counts["updated"] += 1
         for child_position, child in enumerate(spec.get("children", []) or []):
             visit(child, unit, child_position)
@@ -253,7 +253,7 @@ def create_unit(actor, values: dict) -> Unit:
     unit = Unit(**data, sort_order=(last or 0) + 1)
     db.session.add(unit)
     db.session.flush()
-    audit.record(actor, "create", unit, f"Tạo đơn vị {unit.code} · {unit.name}",
+    audit.record(actor, "create", unit, "audit.unit.create", {"unit": f"{unit.code} · {unit.name}"},
                  {field: [None, value] for field, value in data.items() if value not in (None, "", [])
                   and field != "search_text"})
     return unit
@@ -267,7 +267,7 @@ def update_unit(actor, unit: Unit, values: dict, expected_stamp: str | None = No
     data = _unit_values(values)
     _validate_unit(unit, {**data, "valid_to": unit.valid_to})
     folded = data.pop("search_text")
-    changes = audit.apply(actor, unit, data, summary=f"Sửa đơn vị {data['code']} · {data['name']}")
+    changes = audit.apply(actor, unit, data, "audit.unit.update", {"unit": f"{data['code']} · {data['name']}"})
     unit.search_text = folded  # derived from name and aliases, so not worth an audit line of its own
     return changes
 
@@ -285,18 +285,18 @@ def end_unit(actor, unit: Unit, *, valid_to: date, successor_id: int | None = No
                                     f"ngày bắt đầu ({unit.valid_from:%d/%m/%Y})")
     _validate_successor(unit, successor_id)
     successor = db.session.get(Unit, successor_id) if successor_id else None
-    summary = f"Kết thúc đơn vị {unit.code} · {unit.name} từ {valid_to:%d/%m/%Y}"
+    args = {"unit": f"{unit.code} · {unit.name}", "day": valid_to}
     if successor:
-        summary += f", kế thừa: {successor.code} · {successor.name}"
-    return audit.apply(actor, unit, {"valid_to": valid_to, "successor_id": successor_id}, action="end",
-                       summary=summary)
+        args["successor"] = f"{successor.code} · {successor.name}"
+    return audit.apply(actor, unit, {"valid_to": valid_to, "successor_id": successor_id},
+                       "audit.unit.end_succeeded" if successor else "audit.unit.end", args, action="end")
 
 
 def reopen_unit(actor, unit: Unit) -> dict:
     """Undo an ending entered by mistake: clear the end date and successor."""
     _require_manager(actor)
-    return audit.apply(actor, unit, {"valid_to": None, "successor_id": None}, action="reopen",
-                       summary=f"Bỏ kết thúc đơn vị {unit.code} · {unit.name}")
+    return audit.apply(actor, unit, {"valid_to": None, "successor_id": None}, "audit.unit.reopen",
+                       {"unit": f"{unit.code} · {unit.name}"}, action="reopen")
 
 
 def active_children(unit: Unit, on: date) -> list[Unit]:
@@ -335,11 +335,12 @@ def save_kind(actor, kind: UnitKind | None, *, code: str, name: str, level: int)
         kind = UnitKind(code=code, name=name, level=level, sort_order=(last or 0) + 1)
         db.session.add(kind)
         db.session.flush()
-        audit.record(actor, "create", kind, f"Tạo loại đơn vị {code} · {name}",
+        audit.record(actor, "create", kind, "audit.unit_kind.create", {"kind": f"{code} · {name}"},
                      {"code": [None, code], "name": [None, name], "level": [None, level]})
         return kind
     if code != kind.code and db.session.scalar(select(Unit.id).where(Unit.kind_id == kind.id).limit(1)):
         raise UnitError("code", f"{label['code']}: không đổi được mã «{kind.code}» vì đã có đơn vị thuộc loại này "
                                 "(các cụm như «UBND cấp xã» tra theo mã)")
-    audit.apply(actor, kind, {"code": code, "name": name, "level": level}, summary=f"Sửa loại đơn vị {code}")
+    audit.apply(actor, kind, {"code": code, "name": name, "level": level}, "audit.unit_kind.update",
+                {"kind": f"{code} · {name}"})
     return kind
