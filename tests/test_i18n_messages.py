@@ -126,3 +126,63 @@ def test_every_audit_message_key_is_known(app, db):
     assert used, "no audit keys found"
     assert used <= set(MESSAGES), sorted(used - set(MESSAGES))
     assert audit  # the module the keys go through
+
+
+# --- WTForms' built-in messages ------------------------------------------------------------------------------
+
+#: fragments of WTForms' and Flask-WTF's English defaults
+ENGLISH_DEFAULTS = ("Field ", "This field", "Not a valid", "Invalid", "Number must", "Date must", "File does not",
+                    "character")
+
+
+def _every_form_error(app, locale: str) -> list[str]:
+    """Submit every form of the app with over-long text and with nothing; all the error messages."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from werkzeug.datastructures import MultiDict
+
+    import forms
+    from forms.base import Form
+
+    found = []
+    with app.test_request_context(method="POST"), flask_babel.force_locale(locale):
+        for module_info in pkgutil.iter_modules(forms.__path__):
+            module = importlib.import_module(f"forms.{module_info.name}")
+            for _name, form_class in inspect.getmembers(module, inspect.isclass):
+                if not issubclass(form_class, Form) or form_class is Form or form_class.__module__ != module.__name__:
+                    continue
+                names = [name for name, value in vars(form_class).items() if hasattr(value, "field_class")]
+                for value in ("x" * 6000, ""):
+                    form = form_class(formdata=MultiDict({name: value for name in names}), meta={"csrf": False})
+                    for field in form:
+                        if hasattr(field, "choices") and field.choices is None:
+                            field.choices = []  # set by the view
+                    form.validate()
+                    found += [str(error) for errors in form.errors.values() for error in errors
+                              if isinstance(error, str)]
+    return found
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_no_english_default_validation_message_in_vietnamese(app, db, locale):
+    errors = _every_form_error(app, locale)
+    assert len(errors) > 30  # the forms were really submitted
+    defaults = sorted({error for error in errors if any(fragment in error for fragment in ENGLISH_DEFAULTS)})
+    if locale == "vi":
+        assert defaults == [], f"{len(defaults)} English defaults: {defaults}"
+    else:
+        assert "Cannot be longer than 200 characters." in errors or any(
+            "longer than" in error for error in errors)
+        assert not any("ký tự" in error for error in errors)
+
+
+def test_too_long_unit_kind_name_in_both_languages(client, db, login_as):
+    login_as("admin")
+    data = {"code": "X", "name": "x" * 201, "level": "1"}
+    page = html.unescape(client.post("/admin/unit-kinds/new", data=data).get_data(as_text=True))
+    assert "Không được dài quá 200 ký tự." in page and "Field cannot be longer" not in page
+    _choose(client, "en")
+    page = html.unescape(client.post("/admin/unit-kinds/new", data=data).get_data(as_text=True))
+    assert "Cannot be longer than 200 characters." in page
