@@ -7,7 +7,7 @@ import flask_babel
 import pytest
 from sqlalchemy import delete, select
 
-from models import Assignment, AuditEntry, PlanImport
+from models import Assignment, AuditEntry, Notification, PlanImport
 from tests.factories import make_plan
 from tracker import i18n_tools
 from tracker.services import assignments as workflow
@@ -186,3 +186,120 @@ def test_too_long_unit_kind_name_in_both_languages(client, db, login_as):
     _choose(client, "en")
     page = html.unescape(client.post("/admin/unit-kinds/new", data=data).get_data(as_text=True))
     assert "Cannot be longer than 200 characters." in page
+
+
+# --- notifications, digests and their emails -----------------------------------------------------------------
+
+def _login(client, user) -> None:
+    response = client.post("/login", data={"username": user.username, "password": "matkhau123"})
+    assert response.status_code == 302
+
+
+@pytest.fixture()
+def returned_work(db, units, make_user):
+    """The office returned Sở Tư pháp's completion of activity 1.1 with a reason; the officer was told."""
+    stp = units["HG-STP"].id
+    plan = make_plan(db, code="KH-TB", unit_ids=[stp], due=DUE)
+    assignment = db.session.scalars(select(Assignment).where(Assignment.plan_id == plan.id)).one()
+    officer = make_user("unit_officer", "HG-STP")
+    office = make_user("office")
+    workflow.update_progress(officer, assignment, percent=100, note="Xong", expected_version=None,
+                             evidence_number="12/BC", submit=True, today=date(2023, 12, 1))
+    db.session.commit()
+    workflow.review(office, assignment, confirm=False, reason="Thiếu phụ lục", expected_version=None)
+    db.session.commit()
+    return officer
+
+
+def test_event_notification_in_the_readers_language(client, returned_work):
+    _login(client, returned_work)
+    page = _page(client.get("/notifications"))
+    assert "Trả lại kết quả: 1.1 Hoạt động 0" in page and "Lý do: Thiếu phụ lục" in page
+    _choose(client, "en")
+    page = _page(client.get("/notifications"))
+    assert "Returned: 1.1 Hoạt động 0" in page and "Reason: Thiếu phụ lục" in page
+    assert "Trả lại kết quả" not in page and "Văn phòng UBND tỉnh trả lại" not in page
+
+
+def test_email_in_the_recipients_chosen_language(app, db, returned_work):
+    from tracker.services.mail import build_message
+
+    notification = db.session.scalars(select(Notification).where(Notification.user_id == returned_work.id)).one()
+    message = build_message(notification)
+    assert message["Subject"] == "Trả lại kết quả: 1.1 Hoạt động 0"
+    returned_work.locale = "en"
+    db.session.commit()
+    message = build_message(notification)
+    text = message.get_body(("plain",)).get_content()
+    assert message["Subject"] == "Returned: 1.1 Hoạt động 0"
+    assert "Reason: Thiếu phụ lục" in text and "Dear" in text and "Kính gửi" not in text
+
+
+def test_rows_written_before_message_keys_keep_their_text(client, db, make_user):
+    officer = make_user("unit_officer", "HG-STP")
+    db.session.add(Notification(user_id=officer.id, day=DUE, kind="completion_confirmed", ref="old",
+                                subject="Tiêu đề cũ", body="Nội dung cũ"))
+    db.session.commit()
+    _login(client, officer)
+    page = _page(client.get("/notifications"))
+    assert "Tiêu đề cũ" in page and "Nội dung cũ" in page
+
+
+@pytest.fixture()
+def digest_for_officer(db, units, make_user):
+    """The 17/03/2025 digest of Sở Tư pháp's officer: one item due in 3 days, one coordinated item 6 days late."""
+    from tests.reminders_support import digest_of, make_assignments
+    from tracker.services import reminders
+
+    day = date(2025, 3, 17)
+    officer = make_user("unit_officer", "HG-STP")
+    ids = make_assignments(db, officer.unit_id, [date(2025, 3, 20), date(2025, 3, 11)])
+    db.session.execute(Assignment.__table__.update().where(Assignment.id == ids[1]).values(role="coordinating"))
+    db.session.commit()
+    reminders.scan_day(day, on_batch=db.session.commit)
+    db.session.commit()
+    return officer, digest_of(db, officer.id, day)
+
+
+def test_digest_in_both_languages(client, digest_for_officer):
+    officer, digest = digest_for_officer
+    assert digest.subject == "Đôn Đốc 17/03/2025: 1 việc đến hạn trong 7 ngày, 1 việc quá hạn"
+    assert "còn 3 ngày" in digest.body and "quá hạn 6 ngày" in digest.body and "(phối hợp)" in digest.body
+    _login(client, officer)
+    page = _page(client.get("/notifications"))
+    assert "Sắp đến hạn" in page and "còn 3 ngày" in page and "(phối hợp)" in page
+    _choose(client, "en")
+    page = _page(client.get("/notifications"))
+    assert "Đôn Đốc 17/03/2025: 1 task due within 7 days, 1 task overdue" in page
+    assert "Due soon" in page and "3 days left" in page and "6 days overdue" in page and "(supporting)" in page
+    for vietnamese in ("Sắp đến hạn", "còn 3 ngày", "việc quá hạn", "phối hợp"):
+        assert vietnamese not in page, vietnamese
+
+
+def test_digest_email_in_english(app, db, digest_for_officer):
+    from tracker.services.mail import build_message
+
+    officer, digest = digest_for_officer
+    officer.locale = "en"
+    db.session.commit()
+    message = build_message(digest)
+    text = message.get_body(("plain",)).get_content()
+    assert message["Subject"] == "Đôn Đốc 17/03/2025: 1 task due within 7 days, 1 task overdue"
+    assert "Overdue" in text and "6 days overdue, due 11/03/2025" in text
+    assert "việc" not in text
+
+
+def test_digest_headline_and_timing_words(app):
+    from tracker import messages
+
+    payload = {"counts": {"due_soon": 3, "overdue": 1, "horizon": 7, "stale_units": 2}}
+    with app.test_request_context(), flask_babel.force_locale("vi"):
+        assert messages.digest_headline(payload) == ("3 việc đến hạn trong 7 ngày, 1 việc quá hạn, "
+                                                     "2 đơn vị không cập nhật tiến độ")
+        assert messages.item_timing({"reminder": {"kind": "before", "days": 3, "working": False}}) == "còn 3 ngày"
+        assert messages.item_timing({"reminder": {"kind": "overdue", "days": 6, "working": True}}) == \
+            "quá hạn 6 ngày làm việc"
+    with app.test_request_context(), flask_babel.force_locale("en"):
+        assert messages.digest_headline({"counts": {"overdue": 1}}) == "1 task overdue"
+        assert messages.item_timing({"reminder": {"kind": "before", "days": 1, "working": True}}) == \
+            "1 working day left"

@@ -5,6 +5,8 @@ from flask import current_app, request, session
 from flask_babel import format_decimal, format_percent, to_user_timezone
 from flask_login import current_user
 
+from tracker import messages
+
 
 def select_locale() -> str:
     """The user's saved choice, then the session's, then Vietnamese."""
@@ -18,7 +20,12 @@ def select_locale() -> str:
 
 
 def init_app(app) -> None:
-    """Register template filters; dates are dd/mm/yyyy in every language."""
+    """Register template filters and the renderers of stored messages; dates are dd/mm/yyyy in every language."""
+    app.jinja_env.globals.update(
+        notification_subject=lambda n: messages.notification_text(n, "subject"),
+        notification_body=lambda n: messages.notification_text(n, "body"),
+        digest_headline=messages.digest_headline, section_title=messages.section_title,
+        item_label=messages.item_label, item_timing=messages.item_timing, message=messages.render)
 
     @app.template_filter("d")
     def _date(value):

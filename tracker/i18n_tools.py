@@ -98,7 +98,7 @@ def update(directory: Path = TRANSLATIONS_DIR, languages: Iterable[str] = CATALO
     template = directory / TEMPLATE_PATH.name
     # the extractor reads paths relative to the project (babel.cfg patterns, "."), wherever we are called from
     with _working_directory(PROJECT_ROOT):
-        _run_pybabel(["extract", "-F", str(BABEL_CFG), "-k", "_l", "-k", "lazy_gettext", "-k", "N_",
+        _run_pybabel(["extract", "-F", str(BABEL_CFG), "-k", "_l", "-k", "lazy_gettext", "-k", "N_", "-k", "NP_:1,2",
                       "--add-comments=TRANSLATORS:", "--project=Đôn Đốc", "-o", str(template), "."])
     _add_runtime_messages(template)
     for language in languages:

@@ -19,6 +19,11 @@ def N_(msgid: str) -> str:  # noqa: N802 - the usual gettext name for "mark for 
     return msgid
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - N_ for a message with plural forms
+    """Mark a plural msgid for extraction (Vietnamese has one form: singular and plural are the same text)."""
+    return singular, plural
+
+
 #: key → Vietnamese msgid with named placeholders. Audit sentences get %(actor)s (the user's name).
 MESSAGES: dict[str, str] = {
     # -- labels used as arguments -------------------------------------------------------------------------
@@ -51,8 +56,8 @@ MESSAGES: dict[str, str] = {
     "role.leader": N_("Lãnh đạo UBND tỉnh"),
     "role.unit_head": N_("Lãnh đạo đơn vị"),
     "role.unit_officer": N_("Cán bộ đầu mối đơn vị"),
-    "locale.vi": N_("Tiếng Việt"),
-    "locale.en": N_("Tiếng Anh"),
+    "locale.vi": N_("tiếng Việt"),
+    "locale.en": N_("tiếng Anh"),
     "day.off": N_("ngày nghỉ"),
     "day.work": N_("ngày làm bù"),
     # -- audit sentences -----------------------------------------------------------------------------------
@@ -132,18 +137,31 @@ MESSAGES: dict[str, str] = {
                                         "%(due)s. %(note)s"),
     "digest.subject": N_("Đôn Đốc %(day)s: %(headline)s"),
     "digest.section.due_soon": N_("Sắp đến hạn"),
-    "digest.section.due_today": N_("Đến hạn hôm nay"),
     "digest.section.overdue": N_("Quá hạn"),
-    "digest.section.escalated": N_("Đơn vị quá hạn"),
-    "digest.section.stale": N_("Đơn vị lâu không cập nhật"),
+    "digest.section.head": N_("Quá hạn từ %(days)s ngày, cần lãnh đạo đơn vị chỉ đạo"),
+    "digest.section.office": N_("Quá hạn từ %(days)s ngày"),
+    "digest.section.stale": N_("Đơn vị không cập nhật tiến độ %(days)s ngày"),
     "digest.section.events": N_("Thông báo trong ngày"),
-    "digest.item.coordinate": N_("%(label)s (phối hợp)"),
+    "digest.item.coordinating": N_("%(label)s (phối hợp)"),
+    "digest.item.unit": N_("%(unit)s: %(label)s"),
     "digest.item.stale": N_("%(unit)s: %(count)s việc không cập nhật từ %(day)s"),
-    "timing.due_today": N_("đến hạn hôm nay"),
+    "timing.due": N_("đến hạn hôm nay"),
 }
 
-#: plural messages: key → (singular msgid, plural msgid); %(num)s is the count
-PLURALS: dict[str, tuple[str, str]] = {}
+#: messages with plural forms: key → (singular, plural) msgids; %(num)s is the count
+PLURALS: dict[str, tuple[str, str]] = {
+    "digest.due_soon": NP_("%(num)s việc đến hạn trong %(days)s ngày", "%(num)s việc đến hạn trong %(days)s ngày"),
+    "digest.overdue": NP_("%(num)s việc quá hạn", "%(num)s việc quá hạn"),
+    "digest.escalated": NP_("%(num)s việc quá hạn cần lãnh đạo chỉ đạo", "%(num)s việc quá hạn cần lãnh đạo chỉ đạo"),
+    "digest.escalated_after": NP_("%(num)s việc quá hạn trên %(days)s ngày cần lãnh đạo chỉ đạo",
+                                  "%(num)s việc quá hạn trên %(days)s ngày cần lãnh đạo chỉ đạo"),
+    "digest.stale_units": NP_("%(num)s đơn vị không cập nhật tiến độ", "%(num)s đơn vị không cập nhật tiến độ"),
+    "digest.events": NP_("%(num)s thông báo mới", "%(num)s thông báo mới"),
+    "timing.before": NP_("còn %(num)s ngày", "còn %(num)s ngày"),
+    "timing.before_working": NP_("còn %(num)s ngày làm việc", "còn %(num)s ngày làm việc"),
+    "timing.overdue": NP_("quá hạn %(num)s ngày", "quá hạn %(num)s ngày"),
+    "timing.overdue_working": NP_("quá hạn %(num)s ngày làm việc", "quá hạn %(num)s ngày làm việc"),
+}
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -192,3 +210,86 @@ def render_in(locale: str, key: str | None, args: Mapping | None = None, fallbac
     """The message in a given locale (the recipient's, or Vietnamese for the stored fallback text)."""
     with force_locale(locale):
         return render(key, args, fallback)
+
+
+# --- notifications and digests -------------------------------------------------------------------------------
+
+def notification_text(notification, part: str) -> str:
+    """A notification's "subject" or "body" in the current locale (the stored text for rows without a key)."""
+    stored = getattr(notification, part) or ""
+    if notification.kind == "digest":
+        payload = notification.payload or {}
+        if "counts" not in payload:
+            return stored
+        if part == "subject":
+            return render("digest.subject", {"day": notification.day, "headline": digest_headline(payload)},
+                          fallback=stored)
+        return digest_text(payload)
+    if not notification.message:
+        return stored
+    # an empty optional argument (a decision without a note) leaves a trailing space
+    return render(f"{notification.message}.{part}", notification.args, fallback=stored).strip()
+
+
+def digest_headline(payload: Mapping) -> str:
+    """The digest's one-line summary from its counts, e.g. "3 việc đến hạn trong 7 ngày, 1 việc quá hạn"."""
+    counts = payload.get("counts") or {}
+    if not counts:
+        return payload.get("headline", "")
+    parts = []
+    if counts.get("due_soon"):
+        parts.append(render("digest.due_soon", {"num": counts["due_soon"], "days": counts.get("horizon", 7)}))
+    if counts.get("overdue"):
+        parts.append(render("digest.overdue", {"num": counts["overdue"]}))
+    if counts.get("escalated"):
+        after = counts.get("escalated_after")
+        parts.append(render("digest.escalated_after" if after else "digest.escalated",
+                            {"num": counts["escalated"], "days": after}))
+    if counts.get("stale_units"):
+        parts.append(render("digest.stale_units", {"num": counts["stale_units"]}))
+    if counts.get("events"):
+        parts.append(render("digest.events", {"num": counts["events"]}))
+    return ", ".join(parts)
+
+
+def section_title(section: Mapping) -> str:
+    """A digest section's heading in the current locale."""
+    return render(section.get("msg"), section.get("args"), fallback=section.get("title", ""))
+
+
+def item_label(item: Mapping) -> str:
+    """A digest item's text in the current locale (`label` is the stored Vietnamese text of older rows)."""
+    if item.get("msg"):
+        return render(item["msg"], item.get("args"), fallback=item.get("label", ""))
+    if "text" not in item:
+        return item.get("label", "")
+    label = item["text"]
+    if item.get("coordinating"):
+        label = render("digest.item.coordinating", {"label": label})
+    if item.get("unit"):
+        label = render("digest.item.unit", {"unit": item["unit"], "label": label})
+    return label
+
+
+def item_timing(item: Mapping) -> str:
+    """How an item stands against its deadline ("còn 3 ngày", "quá hạn 6 ngày làm việc"), "" without one."""
+    reminder = item.get("reminder")
+    if not reminder:
+        return item.get("timing", "")
+    if reminder["kind"] == "due":
+        return render("timing.due")
+    return render(f"timing.{reminder['kind']}" + ("_working" if reminder.get("working") else ""),
+                  {"num": reminder.get("days", 0)})
+
+
+def digest_text(payload: Mapping) -> str:
+    """The plain-text body of a digest: the headline, then each section with its items."""
+    lines = [digest_headline(payload)]
+    for section in payload.get("sections", []):
+        lines += ["", section_title(section) + ":"]
+        for item in section.get("items", []):
+            timing = f" ({item_timing(item)}, {gettext('hạn')} {humanise(item['due'])})" if item.get("due") else ""
+            lines.append(f"- {item_label(item)}{timing}")
+        if section.get("more"):
+            lines.append("- " + gettext("… và %(n)s việc khác", n=section["more"]))
+    return "\n".join(lines)
