@@ -303,3 +303,28 @@ def test_digest_headline_and_timing_words(app):
         assert messages.digest_headline({"counts": {"overdue": 1}}) == "1 task overdue"
         assert messages.item_timing({"reminder": {"kind": "before", "days": 1, "working": True}}) == \
             "1 working day left"
+
+
+# --- service errors --------------------------------------------------------------------------------------------
+
+def test_service_error_in_the_readers_language(client, db, units, login_as):
+    plan = make_plan(db, code="KH-LOI", unit_ids=[units["HG-STP"].id], due=DUE)
+    assignment_id = db.session.scalars(select(Assignment.id).where(Assignment.plan_id == plan.id)).one()
+    db.session.commit()
+    login_as("unit_officer", "HG-STP")
+    data = {"requested_due": "01/12/2023", "reason": "Chờ số liệu", "ask": "1"}
+    page = html.unescape(client.post(f"/assignments/{assignment_id}/extension", data=data).get_data(as_text=True))
+    assert "Hạn mới phải sau hạn hiện tại (14/12/2023)" in page
+    _choose(client, "en")
+    page = html.unescape(client.post(f"/assignments/{assignment_id}/extension", data=data).get_data(as_text=True))
+    assert "The new deadline must be after the current one (14/12/2023)" in page
+    assert "Hạn mới phải sau" not in page
+
+
+def test_service_errors_outside_a_request_are_vietnamese(app, db, units):
+    """The CLI and the worker have no reader: the messages are in the source language."""
+    from tracker.services.accounts import AccountError, create_user
+
+    with pytest.raises(AccountError) as raised:
+        create_user(None, username="x", password="matkhau123", role="office", unit_code="KHONG-CO")
+    assert str(raised.value) == "Không có đơn vị mã «KHONG-CO»"

@@ -1,7 +1,7 @@
 """Locale selection and the Vietnamese formatting filters used by templates."""
 from datetime import UTC, date, datetime
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, session
 from flask_babel import format_decimal, format_percent, to_user_timezone
 from flask_login import current_user
 
@@ -9,14 +9,16 @@ from tracker import messages
 
 
 def select_locale() -> str:
-    """The user's saved choice, then the session's, then Vietnamese."""
+    """The user's saved choice, then the session's, then Vietnamese (the CLI and the worker: no request)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"] if request else "vi"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_app(app) -> None:

@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select
 
 from models import Activity, Assignment, Plan, ProgressUpdate, Task, TaskGroup, Unit, db
@@ -103,11 +104,11 @@ def activity_values(spec: dict, year: int) -> dict:
     try:
         deadline = parse_deadline(deadline_text, year)
     except DeadlineError as error:
-        raise PlanError(f"Hoạt động {spec.get('number', '?')}: {error}") from error
+        raise PlanError(_l("Hoạt động %(number)s: %(error)s", number=spec.get("number", "?"), error=error)) from error
     product = clean(spec.get("product") or "")
     content = clean(spec.get("content") or "")
     if not content:
-        raise PlanError(f"Hoạt động {spec.get('number', '?')}: thiếu nội dung")
+        raise PlanError(_l("Hoạt động %(number)s: thiếu nội dung", number=spec.get("number", "?")))
     lead = clean(spec.get("lead") or "")
     coordinating = clean(spec.get("coordinating") or "")
     return {
@@ -132,7 +133,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
     existing = db.session.scalar(select(Plan).where(Plan.code == code))
     if existing is not None:
         if not replace:
-            raise PlanError(f"Kế hoạch mã {code} đã có")
+            raise PlanError(_l("Kế hoạch mã %(code)s đã có", code=code))
         db.session.delete(existing)
         db.session.flush()
     decision = data.get("decision") or {}
@@ -153,7 +154,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
     if data.get("issuer_unit"):
         issuer_unit_id = db.session.scalar(select(Unit.id).where(Unit.code == data["issuer_unit"]))
         if issuer_unit_id is None:
-            raise PlanError(f"Không có đơn vị ban hành mã «{data['issuer_unit']}»")
+            raise PlanError(_l("Không có đơn vị ban hành mã «%(issuer_unit)s»", issuer_unit=data["issuer_unit"]))
     plan.issuer_unit_id = issuer_unit_id
     infos = plan_unit_infos(issuer_unit_id, year)
     resolutions: dict = {}
@@ -255,7 +256,7 @@ def save_plan(user, plan: Plan | None, values: dict) -> Plan:
     """Create or edit a plan's own fields, audited."""
     if plan is None:
         if db.session.scalar(select(Plan.id).where(Plan.code == values["code"])):
-            raise PlanError(f"Mã kế hoạch {values['code']} đã được dùng")
+            raise PlanError(_l("Mã kế hoạch %(code)s đã được dùng", code=values["code"]))
         plan = Plan(**values)
         db.session.add(plan)
         db.session.flush()
@@ -308,7 +309,7 @@ def delete_activity(user, activity: Activity) -> None:
     has_history = db.session.scalar(
         select(func.count(ProgressUpdate.id)).join(Assignment).where(Assignment.activity_id == activity.id))
     if has_history:
-        raise PlanError("Hoạt động đã có báo cáo tiến độ nên không thể xoá")
+        raise PlanError(_l("Hoạt động đã có báo cáo tiến độ nên không thể xoá"))
     audit.record(user, "delete", activity, "audit.activity.delete",
                  {"activity": f"{activity.number}: {activity.content[:200]}"})
     db.session.execute(delete(Assignment).where(Assignment.activity_id == activity.id))

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from models import (
@@ -78,13 +79,13 @@ def update_policy(user, values: dict, expected_version: int | None = None) -> Re
         raise ConflictError(CONFLICT_MESSAGE)
     days = sorted({int(n) for n in values.get("days_before", row.days_before)}, reverse=True)
     if any(n < 1 or n > 90 for n in days):
-        raise PolicyError("Nhắc trước hạn: mỗi số ngày phải từ 1 đến 90")
+        raise PolicyError(_l("Nhắc trước hạn: mỗi số ngày phải từ 1 đến 90"))
     values = dict(values, days_before=days)
     for name in ("overdue_every", "escalate_head_after", "escalate_office_after"):
         if name in values and not 0 <= int(values[name]) <= 365:
-            raise PolicyError(f"Trường «{name}»: phải từ 0 đến 365")
+            raise PolicyError(_l("Trường «%(name)s»: phải từ 0 đến 365", name=name))
     if "stale_after_days" in values and not 1 <= int(values["stale_after_days"]) <= 365:
-        raise PolicyError("Số ngày không cập nhật: phải từ 1 đến 365")
+        raise PolicyError(_l("Số ngày không cập nhật: phải từ 1 đến 365"))
     values["updated_by_id"] = getattr(user, "id", None)
     audit.apply(user, row, values, "audit.reminder_policy.update")
     db.session.flush()
@@ -101,9 +102,9 @@ def load_calendar() -> rules.WorkCalendar:
 def add_day_override(user, day: date, kind: str, name: str) -> DayOverride:
     """Record a day off or a make-up working day (office)."""
     if kind not in ("off", "work"):
-        raise PolicyError("Loại ngày: chọn «Ngày nghỉ» hoặc «Ngày làm bù»")
+        raise PolicyError(_l("Loại ngày: chọn «Ngày nghỉ» hoặc «Ngày làm bù»"))
     if db.session.scalar(select(DayOverride.id).where(DayOverride.day == day)):
-        raise PolicyError(f"Ngày {day:%d/%m/%Y} đã có trong danh sách")
+        raise PolicyError(_l("Ngày %(day)s đã có trong danh sách", day=format(day, "%d/%m/%Y")))
     row = DayOverride(day=day, kind=kind, name=name.strip()[:200], created_by_id=getattr(user, "id", None))
     db.session.add(row)
     db.session.flush()
