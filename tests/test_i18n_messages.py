@@ -328,3 +328,46 @@ def test_service_errors_outside_a_request_are_vietnamese(app, db, units):
     with pytest.raises(AccountError) as raised:
         create_user(None, username="x", password="matkhau123", role="office", unit_code="KHONG-CO")
     assert str(raised.value) == "Không có đơn vị mã «KHONG-CO»"
+
+
+# --- legends and report titles -------------------------------------------------------------------------------
+
+def test_rank_movement_in_the_readers_language(app):
+    from types import SimpleNamespace
+
+    from tracker import messages
+
+    computed = SimpleNamespace(rank_delta=4, rank_change_text="Tăng 4 bậc")
+    worse = SimpleNamespace(rank_delta=-1, rank_change_text="Giảm 1 bậc")
+    printed = SimpleNamespace(rank_delta=None, rank_change_text="tăng 07 bậc (theo văn bản)")
+    with app.test_request_context(), flask_babel.force_locale("vi"):
+        assert messages.rank_change_label(computed) == "Tăng 4 bậc"
+        assert messages.rank_change_label(SimpleNamespace(rank_delta=0, rank_change_text="")) == "Giữ nguyên"
+    with app.test_request_context(), flask_babel.force_locale("en"):
+        assert messages.rank_change_label(computed) == "Up 4 places"
+        assert messages.rank_change_label(worse) == "Down 1 place"
+        assert messages.rank_change_label(SimpleNamespace(rank_delta=0, rank_change_text="")) == "No change"
+        assert messages.rank_change_label(printed) == "tăng 07 bậc (theo văn bản)"  # the source's own words
+
+
+def test_report_title_in_the_readers_language(client, db, units, make_user):
+    """A report made by a Vietnamese reader is titled in English for an English reader, and the other way round."""
+    from models import Report
+
+    make_plan(db, code="KH-BC", unit_ids=[units["HG-STP"].id], due=DUE)
+    office = make_user("office")
+    office.locale = "en"
+    db.session.commit()
+    _login(client, office)
+    response = client.post("/reports/new/year", data={"year": "2023", "unit": "", "framework": "", "period": "",
+                                                      "formats": ["pdf"]})
+    report = db.session.scalars(select(Report)).one()
+    assert report.title == "Báo cáo tổng kết năm 2023", response.status_code  # stored in the source language
+    page = _page(client.get("/reports/"))
+    assert "Year-end report 2023" in page and "Báo cáo tổng kết năm 2023" not in page
+    page = _page(client.get(f"/reports/{report.id}"))
+    assert "<h1>Year-end report 2023</h1>" in page
+    office.locale = "vi"
+    db.session.commit()
+    page = _page(client.get(f"/reports/{report.id}"))
+    assert "<h1>Báo cáo tổng kết năm 2023</h1>" in page

@@ -27,7 +27,8 @@ def init_app(app) -> None:
         notification_subject=lambda n: messages.notification_text(n, "subject"),
         notification_body=lambda n: messages.notification_text(n, "body"),
         digest_headline=messages.digest_headline, section_title=messages.section_title,
-        item_label=messages.item_label, item_timing=messages.item_timing, message=messages.render)
+        item_label=messages.item_label, item_timing=messages.item_timing, message=messages.render,
+        rank_change_label=messages.rank_change_label, report_title=messages.report_title)
 
     @app.template_filter("d")
     def _date(value):

@@ -235,7 +235,7 @@ def fill(catalog: Catalog, translations: Mapping[str, str], *, overwrite: bool =
 
 #: letters only Vietnamese uses (beyond ASCII): a string holding one is Vietnamese text
 VIETNAMESE_LETTER = re.compile("[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", re.IGNORECASE)
-GETTEXT_NAMES = frozenset({"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "pgettext"})
+GETTEXT_NAMES = frozenset({"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "pgettext", "N_", "NP_"})
 #: text that must stay Vietnamese in every language (the language switch names itself)
 KEEP_UNTRANSLATED = frozenset({"Tiếng Việt"})
 #: where user-facing text is written (services and domain modules hand labels over to these)

@@ -146,6 +146,9 @@ MESSAGES: dict[str, str] = {
     "digest.item.unit": N_("%(unit)s: %(label)s"),
     "digest.item.stale": N_("%(unit)s: %(count)s việc không cập nhật từ %(day)s"),
     "timing.due": N_("đến hạn hôm nay"),
+    "rank.same": N_("Giữ nguyên"),
+    "report.year": N_("Báo cáo tổng kết năm %(year)s"),
+    "report.notice": N_("Thông báo kết quả %(framework)s kỳ %(period)s"),
 }
 
 #: messages with plural forms: key → (singular, plural) msgids; %(num)s is the count
@@ -161,6 +164,8 @@ PLURALS: dict[str, tuple[str, str]] = {
     "timing.before_working": NP_("còn %(num)s ngày làm việc", "còn %(num)s ngày làm việc"),
     "timing.overdue": NP_("quá hạn %(num)s ngày", "quá hạn %(num)s ngày"),
     "timing.overdue_working": NP_("quá hạn %(num)s ngày làm việc", "quá hạn %(num)s ngày làm việc"),
+    "rank.up": NP_("Tăng %(num)s bậc", "Tăng %(num)s bậc"),
+    "rank.down": NP_("Giảm %(num)s bậc", "Giảm %(num)s bậc"),
 }
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -293,3 +298,26 @@ def digest_text(payload: Mapping) -> str:
         if section.get("more"):
             lines.append("- " + gettext("… và %(n)s việc khác", n=section["more"]))
     return "\n".join(lines)
+
+
+def rank_change_label(result) -> str:
+    """A unit's movement in the ranking ("Tăng 4 bậc") in the current locale; a text printed in the source as is."""
+    delta = getattr(result, "rank_delta", None)
+    if delta is None:
+        return result.rank_change_text
+    if delta == 0:
+        return render("rank.same")
+    return render("rank.up" if delta > 0 else "rank.down", {"num": abs(delta)})
+
+
+def report_title(report) -> str:
+    """A report's title from what it covers, in the current locale (the stored title for other kinds)."""
+    settings = report.settings or {}
+    if report.kind == "year" and settings.get("year"):
+        title = render("report.year", {"year": settings["year"]})
+        if settings.get("plan_codes"):
+            title += f" ({', '.join(settings['plan_codes'])})"
+        return title + (f" — {report.unit.name}" if report.unit else "")
+    if report.kind == "notice" and settings.get("framework"):
+        return render("report.notice", {"framework": settings["framework"], "period": settings.get("period", "")})
+    return report.title

@@ -419,6 +419,9 @@ class UnitResult:
     previous_rank: int | None = None
     points_change: Decimal | None = None
     rank_change_text: str = ""
+    #: places gained (positive) or lost since the previous period, when computed here; shown in the reader's
+    #: language (rank_change_text is the Vietnamese text of the reports, or the text printed in the source)
+    rank_delta: int | None = None
     #: the sum of the groups, shown next to a printed total that differs from it (within rounding)
     sum_of_groups: Decimal | None = None
 
@@ -555,6 +558,7 @@ def _compare(result: UnitResult, max_now: Decimal, previous: PeriodData | None, 
         else:
             result.points_change = yoy_change_percent(result.total, max_now, result.previous_total, max_before)
     delta, text = rank_change(before, now)
+    result.rank_delta = delta
     result.rank_change_text = text if delta is not None else (result.published_change or "")
 
 
