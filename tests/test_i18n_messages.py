@@ -369,3 +369,13 @@ def test_report_title_in_the_readers_language(client, db, units, make_user):
     db.session.commit()
     page = _page(client.get(f"/reports/{report.id}"))
     assert "<h1>Báo cáo tổng kết năm 2023</h1>" in page
+
+
+def test_unit_kind_error_names_the_field_in_the_readers_language(client, db, login_as):
+    login_as("admin")
+    data = {"code": "Xa Phuong", "name": "Xã", "level": "3"}
+    page = html.unescape(client.post("/admin/unit-kinds/new", data=data).get_data(as_text=True))
+    assert "Mã loại: chỉ gồm chữ thường không dấu" in page
+    _choose(client, "en")
+    page = html.unescape(client.post("/admin/unit-kinds/new", data=data).get_data(as_text=True))
+    assert "Type code: only lowercase unaccented letters" in page and "chỉ gồm chữ thường" not in page
