@@ -373,9 +373,9 @@ def test_report_title_in_the_readers_language(client, db, units, make_user):
 
 def test_unit_kind_error_names_the_field_in_the_readers_language(client, db, login_as):
     login_as("admin")
-    data = {"code": "Xa Phuong", "name": "Xã", "level": "3"}
+    data = {"code": "province", "name": "Tỉnh", "level": "0"}  # the code is taken
     page = html.unescape(client.post("/admin/unit-kinds/new", data=data).get_data(as_text=True))
-    assert "Mã loại: chỉ gồm chữ thường không dấu" in page
+    assert "Mã loại: mã «province» đã có" in page
     _choose(client, "en")
     page = html.unescape(client.post("/admin/unit-kinds/new", data=data).get_data(as_text=True))
-    assert "Type code: only lowercase unaccented letters" in page and "chỉ gồm chữ thường" not in page
+    assert "Type code: the code “province” already exists" in page and "đã có" not in page
