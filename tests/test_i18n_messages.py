@@ -379,3 +379,20 @@ def test_unit_kind_error_names_the_field_in_the_readers_language(client, db, log
     _choose(client, "en")
     page = html.unescape(client.post("/admin/unit-kinds/new", data=data).get_data(as_text=True))
     assert "Type code: the code “province” already exists" in page and "đã có" not in page
+
+
+def test_a_refused_workflow_step_in_the_readers_language(app, db, units, make_user):
+    """Reporting completion twice: the workflow refuses, in the language of whoever reads the message."""
+    plan = make_plan(db, code="KH-WF", unit_ids=[units["HG-STP"].id], due=DUE)
+    assignment = db.session.scalars(select(Assignment).where(Assignment.plan_id == plan.id)).one()
+    officer = make_user("unit_officer", "HG-STP")
+    submit = {"percent": 100, "note": "Xong", "expected_version": None, "evidence_number": "1/BC", "submit": True}
+    workflow.update_progress(officer, assignment, **submit)
+    db.session.commit()
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.update_progress(officer, assignment, **submit)
+    with app.test_request_context(), flask_babel.force_locale("vi"):
+        assert str(refused.value) == ("Không thể gửi báo cáo hoàn thành khi nhiệm vụ đang ở trạng thái "
+                                      "«đã gửi, chờ xác nhận»")
+    with app.test_request_context(), flask_babel.force_locale("en"):
+        assert str(refused.value) == "Cannot report completion while the task is “submitted, awaiting confirmation”"

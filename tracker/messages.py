@@ -11,7 +11,7 @@ Add a key here (Vietnamese msgid wrapped in `N_`, named placeholders) and pass i
 import re
 from collections.abc import Mapping
 
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import LazyString, force_locale, gettext, ngettext
 
 
 def N_(msgid: str) -> str:  # noqa: N802 - the usual gettext name for "mark for extraction only"
@@ -209,6 +209,11 @@ def render(key: str | None, args: Mapping | None = None, fallback: str = "") -> 
         return gettext(msgid, **{name: humanise(value) for name, value in args.items()})
     except (KeyError, ValueError, TypeError):  # an argument went missing: the stored text says it better
         return fallback or gettext(msgid.split("%(")[0]).strip()
+
+
+def lazy(key: str, args: Mapping | None = None) -> LazyString:
+    """The message rendered when it is shown (e.g. inside an exception raised before the reader is known)."""
+    return LazyString(render, key, args)
 
 
 def render_in(locale: str, key: str | None, args: Mapping | None = None, fallback: str = "") -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, case, cast, func, literal, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Assignment, Attachment, ExtensionRequest, ProgressUpdate, db, utcnow
-from tracker import clock
+from tracker import clock, messages
 from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment
 from tracker.services import audit, notifications
@@ -90,6 +90,22 @@ def _flush() -> None:
     except StaleDataError as error:  # a concurrent writer won between our read and our write
         db.session.rollback()
         raise ConflictError(CONFLICT_MESSAGE) from error
+
+
+#: the workflow's actions, for its refusal in the reader's language (the domain's own message is Vietnamese)
+_ACTION_WORDS = {"update": _l("cập nhật tiến độ"), "submit": _l("gửi báo cáo hoàn thành"),
+                 "confirm": _l("xác nhận hoàn thành"), "return": _l("trả lại"), "reopen": _l("mở lại")}
+
+
+def _transition(state: str, action: str) -> str:
+    """The state after `action`, or WorkflowError in the reader's language when the workflow refuses it."""
+    try:
+        return st.transition(state, action)
+    except st.WorkflowError as error:
+        if state in st.STATES and action in _ACTION_WORDS:
+            raise WorkflowError(_l("Không thể %(action)s khi nhiệm vụ đang ở trạng thái «%(state)s»",
+                                   action=_ACTION_WORDS[action], state=messages.lazy(f"state.{state}"))) from error
+        raise WorkflowError(str(error)) from error
 
 
 def _audit_args(assignment: Assignment) -> dict:
@@ -179,10 +195,7 @@ def update_progress(user, assignment: Assignment, *, percent: int, note: str, ex
     today = today or clock.today()
     before = assignment.state
     action = "submit" if submit else "update"
-    try:
-        new_state = st.transition(before, action)
-    except st.WorkflowError as error:
-        raise WorkflowError(str(error)) from error
+    new_state = _transition(before, action)
     changes = {"state": new_state, "percent": 100 if submit else int(percent), "note": note, "started": True,
                "last_update_at": utcnow()}
     if submit:
@@ -212,10 +225,7 @@ def review(user, assignment: Assignment, *, confirm: bool, reason: str, expected
         raise WorkflowError(_l("Cần nêu lý do khi trả lại"))
     before = assignment.state
     action = "confirm" if confirm else "return"
-    try:
-        new_state = st.transition(before, action)
-    except st.WorkflowError as error:
-        raise WorkflowError(str(error)) from error
+    new_state = _transition(before, action)
     values = {"state": new_state}
     if confirm:
         values.update(confirmed_at=utcnow(), confirmed_by_id=user.id)
