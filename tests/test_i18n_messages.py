@@ -396,3 +396,16 @@ def test_a_refused_workflow_step_in_the_readers_language(app, db, units, make_us
                                       "«đã gửi, chờ xác nhận»")
     with app.test_request_context(), flask_babel.force_locale("en"):
         assert str(refused.value) == "Cannot report completion while the task is “submitted, awaiting confirmation”"
+
+
+def test_calendar_feed_in_its_owners_language(client, db, make_user):
+    from tests.reminders_support import make_assignments
+
+    officer = make_user("unit_officer", "HG-STP")
+    make_assignments(db, officer.unit_id, [date(2025, 6, 30)])
+    body = client.get(f"/calendar/{officer.ics_token}.ics").get_data(as_text=True).replace("\r\n ", "")
+    assert "SUMMARY:Hạn: " in body and "chủ trì" in body
+    officer.locale = "en"
+    db.session.commit()
+    body = client.get(f"/calendar/{officer.ics_token}.ics").get_data(as_text=True).replace("\r\n ", "")
+    assert "SUMMARY:Due: " in body and "– lead." in body and "chủ trì" not in body and "hạn của" not in body
