@@ -1,11 +1,12 @@
 """The user's own account: password, language, notifications, calendar token."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from forms.base import Form
 
-class ChangePasswordForm(FlaskForm):
+
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Mật khẩu hiện tại"), validators=[
         DataRequired(_l("Mật khẩu hiện tại: không được để trống"))])
     new_password = PasswordField(_l("Mật khẩu mới"), validators=[
@@ -15,7 +16,7 @@ class ChangePasswordForm(FlaskForm):
         EqualTo("new_password", message=_l("Nhập lại mật khẩu mới: không khớp"))])
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     locale = SelectField(_l("Ngôn ngữ"), choices=[("vi", "Tiếng Việt"), ("en", "English")], validate_choice=False)
     email_enabled = BooleanField(_l("Nhận thông báo qua thư điện tử"))
     delivery = RadioField(_l("Cách gửi thông báo"), default="digest", choices=[
@@ -23,5 +24,5 @@ class PreferencesForm(FlaskForm):
         validators=[DataRequired(_l("Cách gửi thông báo: hãy chọn một cách"))])
 
 
-class TokenResetForm(FlaskForm):
+class TokenResetForm(Form):
     """A button that POSTs with a CSRF token to issue a new calendar token."""

@@ -1,7 +1,6 @@
 """Administration forms: units, unit kinds, users."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
+from forms.base import Form
 from forms.fields import VnDateField
 from models import ROLES
 
@@ -30,7 +30,7 @@ def _required(label: str):
     return DataRequired(_l("%(field)s: không được để trống", field=label))
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     code = StringField(_l("Mã đơn vị"), validators=[
         _required(_l("Mã đơn vị")), Length(max=40, message=_l("Mã đơn vị: tối đa 40 ký tự"))])
     name = StringField(_l("Tên đơn vị"), validators=[
@@ -46,14 +46,14 @@ class UnitForm(FlaskForm):
     stamp = HiddenField()
 
 
-class EndUnitForm(FlaskForm):
+class EndUnitForm(Form):
     valid_to = VnDateField(_l("Ngày kết thúc"), validators=[
         DataRequired(_l("Ngày kết thúc: không được để trống"))])
     successor_id = SelectField(_l("Đơn vị kế thừa"), coerce=int, validate_choice=False)
     stamp = HiddenField()
 
 
-class UnitKindForm(FlaskForm):
+class UnitKindForm(Form):
     code = StringField(_l("Mã loại"), validators=[
         _required(_l("Mã loại")),
         Regexp(r"^[a-z][a-z0-9_-]{0,39}$", message=_l("Mã loại: chỉ gồm chữ thường không dấu, số, «-» hoặc «_»"))])
@@ -63,7 +63,7 @@ class UnitKindForm(FlaskForm):
         NumberRange(min=0, max=9, message=_l("Cấp: phải là số từ 0 đến 9"))])
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     username = StringField(_l("Tên đăng nhập"), validators=[
         _required(_l("Tên đăng nhập")),
         Regexp(r"^[A-Za-z0-9._-]{2,80}$",
@@ -79,7 +79,7 @@ class UserCreateForm(FlaskForm):
         EqualTo("password", message=_l("Nhập lại mật khẩu: không khớp với mật khẩu"))])
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     full_name = StringField(_l("Họ và tên"), validators=[_required(_l("Họ và tên")), Length(max=200)])
     email = StringField(_l("Thư điện tử"), validators=[
         Optional(), Email(_l("Thư điện tử: địa chỉ không hợp lệ")), Length(max=255)])
@@ -89,12 +89,12 @@ class UserEditForm(FlaskForm):
     stamp = HiddenField()
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     new_password = PasswordField(_l("Mật khẩu mới"), validators=[
         _required(_l("Mật khẩu mới")), Length(min=8, message=_l("Mật khẩu mới: phải có ít nhất 8 ký tự"))])
     confirm = PasswordField(_l("Nhập lại mật khẩu mới"), validators=[
         EqualTo("new_password", message=_l("Nhập lại mật khẩu mới: không khớp"))])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: a button that POSTs with a CSRF token."""

@@ -1,10 +1,10 @@
 """Forms of the assignment workflow: progress, review, extension request and decision."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, MultipleFileField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from forms.base import Form
 from forms.fields import VnDateField
 from tracker import clock
 
@@ -14,7 +14,7 @@ def _check_version(_form, field) -> None:
         raise ValidationError(_l("Phiên bản dữ liệu không hợp lệ; hãy tải lại trang"))
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(Form):
     """A unit's progress update, or its report that the work is done."""
 
     percent = IntegerField(_l("Tiến độ (%)"), validators=[
@@ -40,7 +40,7 @@ class ProgressForm(FlaskForm):
             raise ValidationError(_l("Ngày văn bản minh chứng không được sau hôm nay"))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """The office confirms a submitted completion or sends it back with a reason."""
 
     reason = TextAreaField(_l("Lý do trả lại / ý kiến"), validators=[
@@ -64,7 +64,7 @@ class ReviewForm(FlaskForm):
         return valid
 
 
-class ExtensionRequestForm(FlaskForm):
+class ExtensionRequestForm(Form):
     """A unit asks for a later deadline."""
 
     requested_due = VnDateField(_l("Đề nghị gia hạn đến ngày (dd/mm/yyyy)"), validators=[
@@ -75,7 +75,7 @@ class ExtensionRequestForm(FlaskForm):
     ask = SubmitField(_l("Xin gia hạn"))
 
 
-class ExtensionDecisionForm(FlaskForm):
+class ExtensionDecisionForm(Form):
     """The office approves or refuses an extension request."""
 
     note = TextAreaField(_l("Ý kiến của Văn phòng"), validators=[

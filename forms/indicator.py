@@ -2,13 +2,13 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forms.base import Form
 from tracker.domain.formatting import parse_vn_decimal
 from tracker.domain.periods import PeriodError, parse_period
 from tracker.domain.textnorm import clean
@@ -19,13 +19,13 @@ def _clean(value):
     return clean(value) if isinstance(value, str) else value
 
 
-class FrameworkUploadForm(FlaskForm):
+class FrameworkUploadForm(Form):
     """An administrator loads a framework YAML file."""
 
     file = FileField(_l("Tệp bộ chỉ số (.yaml)"), validators=[FileRequired(_l("Hãy chọn tệp bộ chỉ số"))])
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(Form):
     """Step 1 of an import: which framework and period, and the table file."""
 
     framework = SelectField(_l("Bộ chỉ số"), validators=[DataRequired(_l("Hãy chọn bộ chỉ số"))])
@@ -47,14 +47,14 @@ class ImportUploadForm(FlaskForm):
             raise ValidationError(str(error)) from error
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     """A POST-only action (confirm, …): just the CSRF token."""
 
 
-def mapping_form(columns: list[tuple[int, str, str]], choices: list[tuple[str, str]], formdata=None) -> FlaskForm:
+def mapping_form(columns: list[tuple[int, str, str]], choices: list[tuple[str, str]], formdata=None) -> Form:
     """A form with one select per table column (name col_<index>), preset to the current mapping."""
 
-    class MappingForm(FlaskForm):
+    class MappingForm(Form):
         pass
 
     for index, header, current in columns:
@@ -78,23 +78,23 @@ class MultiCheckboxField(SelectMultipleField):
                 raise ValidationError(_l("%(field)s: lựa chọn không hợp lệ", field=self.label.text))
 
 
-class LinksForm(FlaskForm):
+class LinksForm(Form):
     """The nodes an activity should improve."""
 
     nodes = MultiCheckboxField(_l("Chỉ tiêu"), coerce=int, validate_choice=False)
     note = StringField(_l("Lý do liên kết"), filters=[_clean], validators=[Length(max=500)])
 
 
-class BulkLinksForm(FlaskForm):
+class BulkLinksForm(Form):
     """The activities linked to one node, edited together."""
 
     activities = MultiCheckboxField(_l("Hoạt động"), coerce=int, validate_choice=False)
 
 
-def ratio_form(nodes, formdata=None) -> FlaskForm:
+def ratio_form(nodes, formdata=None) -> Form:
     """b and a per ratio node (names b_<id>, a_<id>), Vietnamese numbers accepted ("343.894", "85,6")."""
 
-    class RatioForm(FlaskForm):
+    class RatioForm(Form):
         note = TextAreaField(_l("Ghi chú"), filters=[_clean], validators=[Length(max=2000)])
 
         def ratio_values(self) -> dict[int, tuple[Decimal, Decimal]]:

@@ -1,13 +1,13 @@
 """Forms of the notifications area: the office's reminder policy and days off, action buttons."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from forms.base import Form
 from forms.fields import VnDateField
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     """The office's reminder policy."""
 
     days_before = StringField(_l("Nhắc trước hạn (số ngày, cách nhau bởi dấu phẩy)"), validators=[
@@ -44,7 +44,7 @@ class PolicyForm(FlaskForm):
             raise ValidationError(_l("Phiên bản dữ liệu không hợp lệ; hãy tải lại trang"))
 
 
-class DayOverrideForm(FlaskForm):
+class DayOverrideForm(Form):
     """An announced day off or make-up working day."""
 
     day = VnDateField(_l("Ngày (dd/mm/yyyy)"), validators=[InputRequired(_l("Hãy nhập ngày"))],
@@ -56,5 +56,5 @@ class DayOverrideForm(FlaskForm):
     add = SubmitField(_l("Thêm ngày"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """An empty form: the CSRF token of a POST-only action button."""

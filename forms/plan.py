@@ -1,16 +1,16 @@
 """Forms for plans and directives: the plan itself, task groups, tasks and activities."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from forms.base import Form
 from forms.fields import WholeNumberField, clean_text
 from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.formatting import parse_vn_date
 
 
-class PlanForm(FlaskForm):
+class PlanForm(Form):
     code = StringField(_l("Mã kế hoạch"), filters=[clean_text],
                        validators=[DataRequired(_l("Hãy nhập mã kế hoạch")), Length(max=60)])
     kind = SelectField(_l("Loại"), choices=[SelectChoice("plan", _l("Kế hoạch")),
@@ -62,7 +62,7 @@ class PlanForm(FlaskForm):
         }
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     number = StringField(_l("Số thứ tự nhóm (I, II, …)"), filters=[clean_text],
                          validators=[DataRequired(_l("Hãy nhập số thứ tự nhóm")), Length(max=10)])
     title = StringField(_l("Tên nhóm nhiệm vụ"), filters=[clean_text],
@@ -83,7 +83,7 @@ class GroupForm(FlaskForm):
                 "declared_activities": self.declared_activities.data}
 
 
-class TaskForm(FlaskForm):
+class TaskForm(Form):
     number = StringField(_l("Số thứ tự nhiệm vụ"), filters=[clean_text],
                          validators=[DataRequired(_l("Hãy nhập số thứ tự nhiệm vụ")), Length(max=10)])
     title = TextAreaField(_l("Tên nhiệm vụ"), filters=[clean_text],
@@ -98,7 +98,7 @@ class TaskForm(FlaskForm):
         return {"number": self.number.data, "title": self.title.data}
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(Form):
     number = StringField(_l("Số thứ tự hoạt động"), filters=[clean_text],
                          validators=[DataRequired(_l("Hãy nhập số thứ tự hoạt động")), Length(max=20)])
     content = TextAreaField(_l("Nội dung"), filters=[clean_text],
@@ -168,5 +168,5 @@ class ActivityForm(FlaskForm):
         self.version.data = str(activity.version)
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     """An empty form: CSRF protection for POST-only actions."""

@@ -1,17 +1,17 @@
 """Forms of the plan importer: upload, preview corrections, confirm/discard, clone."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from forms.base import Form
 from forms.fields import WholeNumberField, clean_text
 from tracker.domain.formatting import parse_vn_date
 
 _YEAR_RANGE = NumberRange(min=2000, max=2100, message=_l("Năm phải từ 2000 đến 2100"))
 
 
-class PlanUploadForm(FlaskForm):
+class PlanUploadForm(Form):
     file = FileField(_l("Tệp phụ lục kế hoạch (.docx hoặc .xlsx)"),
                      validators=[FileRequired(_l("Hãy chọn tệp Word hoặc Excel của kế hoạch"))])
     code = StringField(_l("Mã kế hoạch (để trống: lấy theo số quyết định)"), filters=[clean_text],
@@ -22,7 +22,7 @@ class PlanUploadForm(FlaskForm):
                         validators=[Optional(), Length(max=500, message=_l("Tên kế hoạch tối đa 500 ký tự"))])
 
 
-class PreviewForm(FlaskForm):
+class PreviewForm(Form):
     """The plan's own fields in the preview; the cells of the tree are posted as cell-<key> inputs."""
 
     version = HiddenField()
@@ -63,11 +63,11 @@ class PreviewForm(FlaskForm):
                 "signer": self.signer.data}
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     version = HiddenField()
 
 
-class CloneForm(FlaskForm):
+class CloneForm(Form):
     code = StringField(_l("Mã kế hoạch mới"), filters=[clean_text], validators=[
         DataRequired(_l("Hãy nhập mã kế hoạch mới")), Length(max=60, message=_l("Mã kế hoạch tối đa 60 ký tự"))])
     year = WholeNumberField(_l("Năm của kế hoạch mới"), example="2024",

@@ -1,10 +1,10 @@
 """Forms for reports: the year-end report and the results notice, with the office's narrative texts."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forms.base import Form
 from tracker.domain.formatting import parse_vn_date
 from tracker.domain.periods import PeriodError, parse_period
 from tracker.domain.textnorm import clean
@@ -78,7 +78,7 @@ def _known_choice(form, field) -> None:
 FORMAT_CHOICES = [("pdf", "PDF"), ("docx", "Word (.docx)"), ("xlsx", "Excel (.xlsx)")]
 
 
-class _DocumentFields(FlaskForm):
+class _DocumentFields(Form):
     """What the office fills in on every document: number, date, summary, recipients and signer."""
 
     formats = ChecklistField(_l("Định dạng tệp"), choices=FORMAT_CHOICES, default=["pdf", "docx", "xlsx"],
@@ -140,5 +140,5 @@ class NoticeForm(_DocumentFields):
     NARRATIVE_KEYS = ("addressees", "intro", "snapshot", "requests")
 
 
-class RegenerateForm(FlaskForm):
+class RegenerateForm(Form):
     """POST-only: make a new version from the report's current settings (CSRF only)."""

@@ -1,7 +1,7 @@
 """Reminders and notifications: the outbox, the office's policy, days off, delivery attempts, scan records."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import TimestampMixin, UTCDateTime, db, utcnow
@@ -68,9 +68,13 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     #: what makes an event unique within the day ("" for a digest), e.g. "pu:123" (a progress update)
     ref: Mapped[str] = mapped_column(String(60), default="")
+    #: subject and plain-text body in Vietnamese as written at the time; shown for rows older than `message`
     subject: Mapped[str] = mapped_column(String(300))
-    #: the plain-text body (also the in-app text)
     body: Mapped[str] = mapped_column(Text, default="")
+    #: message key (tracker.messages: `notify.<kind>` + ".subject"/".body"), rendered in the reader's language
+    message: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    #: the message's arguments
+    args: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     #: path inside the app the notification points to
     link: Mapped[str] = mapped_column(String(300), default="")
     #: structured content for the templates: sections of linked items

@@ -112,7 +112,7 @@ def test_real_changes_show_up(client, db, units, login_as):
     stp = units["HG-STP"]
     client.post(f"/admin/units/{stp.id}/end", data={"valid_to": "30/06/2025", "successor_id": units["HG"].id})
     table = table_of(page_text(client.get("/admin/audit")))
-    assert "Kết thúc" in table and "Đơn vị" in table
+    assert f"đã kết thúc đơn vị HG-STP · {stp.name} từ ngày 30/06/2025; đơn vị kế thừa: HG · " in table
     assert "Ngày kết thúc" in table and "30/06/2025" in table
     assert f"HG · {units['HG'].name}" in table
     assert clock.today().strftime("%d/%m/%Y") in table or (clock.today() + timedelta(days=1)).strftime(

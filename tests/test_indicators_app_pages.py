@@ -328,7 +328,7 @@ def test_activity_links_are_edited_and_audited(world, db, client):
         ActivityIndicator.activity_id == activity_id)))
     assert linked == {nodes["CLGQ"], nodes["TTTT"]}
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "link"))
-    assert entry.changes["chỉ tiêu"] == [["MDSH"], ["CLGQ", "TTTT"]]
+    assert entry.changes["indicators"] == [["MDSH"], ["CLGQ", "TTTT"]]
     wrong = client.post(f"/indicators/activities/{activity_id}/links", data={"nodes": ["999999"]})
     assert wrong.status_code == 400
     assert "Chỉ tiêu: lựa chọn không hợp lệ" in html_lib.unescape(wrong.get_data(as_text=True))

@@ -98,7 +98,7 @@ def update(directory: Path = TRANSLATIONS_DIR, languages: Iterable[str] = CATALO
     template = directory / TEMPLATE_PATH.name
     # the extractor reads paths relative to the project (babel.cfg patterns, "."), wherever we are called from
     with _working_directory(PROJECT_ROOT):
-        _run_pybabel(["extract", "-F", str(BABEL_CFG), "-k", "_l", "-k", "lazy_gettext",
+        _run_pybabel(["extract", "-F", str(BABEL_CFG), "-k", "_l", "-k", "lazy_gettext", "-k", "N_", "-k", "NP_:1,2",
                       "--add-comments=TRANSLATORS:", "--project=Đôn Đốc", "-o", str(template), "."])
     _add_runtime_messages(template)
     for language in languages:
@@ -235,7 +235,7 @@ def fill(catalog: Catalog, translations: Mapping[str, str], *, overwrite: bool =
 
 #: letters only Vietnamese uses (beyond ASCII): a string holding one is Vietnamese text
 VIETNAMESE_LETTER = re.compile("[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", re.IGNORECASE)
-GETTEXT_NAMES = frozenset({"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "pgettext"})
+GETTEXT_NAMES = frozenset({"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext", "pgettext", "N_", "NP_"})
 #: text that must stay Vietnamese in every language (the language switch names itself)
 KEEP_UNTRANSLATED = frozenset({"Tiếng Việt"})
 #: where user-facing text is written (services and domain modules hand labels over to these)

@@ -161,33 +161,6 @@ class DigestCounts:
         return not (self.due_soon or self.overdue or self.escalated or self.stale_units or self.events)
 
 
-def digest_headline(counts: DigestCounts) -> str:
-    """The one-line summary, e.g. "3 việc đến hạn trong 7 ngày, 1 việc quá hạn"; "" when empty."""
-    parts = []
-    if counts.due_soon:
-        parts.append(f"{counts.due_soon} việc đến hạn trong {counts.horizon} ngày")
-    if counts.overdue:
-        parts.append(f"{counts.overdue} việc quá hạn")
-    if counts.escalated:
-        parts.append(f"{counts.escalated} việc quá hạn trên {counts.escalated_after} ngày cần lãnh đạo chỉ đạo"
-                     if counts.escalated_after else f"{counts.escalated} việc quá hạn cần lãnh đạo chỉ đạo")
-    if counts.stale_units:
-        parts.append(f"{counts.stale_units} đơn vị không cập nhật tiến độ")
-    if counts.events:
-        parts.append(f"{counts.events} thông báo mới")
-    return ", ".join(parts)
-
-
-def describe_reminder(reminder: Reminder, working_days: bool) -> str:
-    """Vietnamese words for one item's timing: "còn 3 ngày làm việc", "đến hạn hôm nay", "quá hạn 6 ngày"."""
-    unit = "ngày làm việc" if working_days else "ngày"
-    if reminder.kind == BEFORE:
-        return f"còn {reminder.days} {unit}"
-    if reminder.kind == DUE:
-        return "đến hạn hôm nay"
-    return f"quá hạn {reminder.days} {unit}"
-
-
 def retry_delay(attempts: int) -> int | None:
     """Seconds before the next try after `attempts` failures; None means give up."""
     if attempts < 1:

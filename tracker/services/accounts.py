@@ -2,6 +2,7 @@
 import secrets
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -26,21 +27,22 @@ def create_user(actor, *, username: str, password: str, role: str, unit_code: st
     """Create a user bound to a unit, with a hashed password."""
     username = username.strip()
     if role not in ROLES:
-        raise AccountError(f"Vai trò «{role}» không hợp lệ; chọn một trong: {', '.join(ROLES)}")
+        raise AccountError(_l("Vai trò «%(role)s» không hợp lệ; chọn một trong: %(choices)s",
+                              role=role, choices=", ".join(ROLES)))
     if not username:
-        raise AccountError("Thiếu tên đăng nhập")
+        raise AccountError(_l("Thiếu tên đăng nhập"))
     if len(password) < 8:
-        raise AccountError("Mật khẩu phải có ít nhất 8 ký tự")
+        raise AccountError(_l("Mật khẩu phải có ít nhất 8 ký tự"))
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
-        raise AccountError(f"Không có đơn vị mã «{unit_code}»")
+        raise AccountError(_l("Không có đơn vị mã «%(unit_code)s»", unit_code=unit_code))
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-        raise AccountError(f"Tên đăng nhập «{username}» đã có")
+        raise AccountError(_l("Tên đăng nhập «%(username)s» đã có", username=username))
     user = User(username=username, role=role, unit_id=unit.id, email=email or None, full_name=full_name or username)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "create", user, f"Tạo người dùng {username} ({role}, {unit.code})",
+    audit.record(actor, "create", user, "audit.user.create", {"username": username},
                  {"role": [None, role], "unit_id": [None, unit.id]})
     return user
 
@@ -54,7 +56,8 @@ def authenticate(username: str, password: str, remote_addr: str, max_failures: i
             LoginAttempt.success.is_(False), LoginAttempt.at >= since,
             or_(LoginAttempt.username == username.lower(), LoginAttempt.remote_addr == remote_addr)))
     if failures >= max_failures:
-        raise TooManyAttempts(f"Đăng nhập sai quá {max_failures} lần; hãy thử lại sau {window_minutes} phút")
+        raise TooManyAttempts(_l("Đăng nhập sai quá %(max_failures)s lần; hãy thử lại sau %(window_minutes)s phút",
+                                 max_failures=max_failures, window_minutes=window_minutes))
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     ok = user is not None and user.active and user.check_password(password)
     db.session.add(LoginAttempt(username=username.lower()[:80], remote_addr=remote_addr[:64], success=ok))
@@ -66,19 +69,20 @@ def authenticate(username: str, password: str, remote_addr: str, max_failures: i
 
 MIN_PASSWORD_LENGTH = 8
 LOCALES = ("vi", "en")
-USER_CONFLICT_MESSAGE = ("Người dùng này vừa được người khác sửa. Thay đổi của bạn chưa được lưu; "
-                         "hãy tải lại trang rồi nhập lại.")
+USER_CONFLICT_MESSAGE = _l("Người dùng này vừa được người khác sửa. Thay đổi của bạn chưa được lưu; "
+                           "hãy tải lại trang rồi nhập lại.")
 
 
 def _require_user_manager(actor) -> None:
     # actor None is the system (CLI); people need the capability
     if actor is not None and not can(actor, "manage_users"):
-        raise PermissionDenied("Bạn không có quyền quản lý người dùng")
+        raise PermissionDenied(_l("Bạn không có quyền quản lý người dùng"))
 
 
 def _check_password(password: str, field_label: str = "Mật khẩu") -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"{field_label}: phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+        raise AccountError(_l("%(field_label)s: phải có ít nhất %(count)s ký tự",
+                              field_label=field_label, count=MIN_PASSWORD_LENGTH))
 
 
 def matching_user_ids(query: str) -> list[int]:
@@ -109,21 +113,22 @@ def update_user(actor, user: User, *, full_name: str, email: str | None, role: s
     _require_user_manager(actor)
     check_stamp(user, expected_stamp, USER_CONFLICT_MESSAGE)
     if role not in ROLES:
-        raise AccountError(f"Vai trò: «{role}» không hợp lệ; chọn một trong: {', '.join(ROLES)}")
+        raise AccountError(_l("Vai trò: «%(role)s» không hợp lệ; chọn một trong: %(choices)s",
+                              role=role, choices=", ".join(ROLES)))
     unit = db.session.get(Unit, unit_id)
     if unit is None:
-        raise AccountError("Đơn vị: không có đơn vị này")
+        raise AccountError(_l("Đơn vị: không có đơn vị này"))
     if actor is not None and actor.id == user.id:
         # an administrator locking themselves out leaves nobody to undo it
         if not active:
-            raise AccountError("Đang hoạt động: bạn không thể tự khóa tài khoản của chính mình")
+            raise AccountError(_l("Đang hoạt động: bạn không thể tự khóa tài khoản của chính mình"))
         if can(user, "manage_users") and role not in CAPABILITIES["manage_users"]:
-            raise AccountError("Vai trò: bạn không thể tự bỏ quyền quản trị của chính mình")
+            raise AccountError(_l("Vai trò: bạn không thể tự bỏ quyền quản trị của chính mình"))
     values = {"full_name": clean(full_name) or user.username, "email": (email or "").strip() or None,
               "role": role, "unit_id": unit.id, "active": bool(active)}
-    verb = "Khóa" if user.active and not active else "Mở khóa" if not user.active and active else "Sửa"
-    return audit.apply(actor, user, values, action="update",
-                       summary=f"{verb} người dùng {user.username}")
+    message = ("audit.user.lock" if user.active and not active else
+               "audit.user.unlock" if not user.active and active else "audit.user.update")
+    return audit.apply(actor, user, values, message, {"username": user.username})
 
 
 def reset_password(actor, user: User, new_password: str) -> None:
@@ -132,7 +137,7 @@ def reset_password(actor, user: User, new_password: str) -> None:
     _check_password(new_password, "Mật khẩu mới")
     user.set_password(new_password)
     db.session.flush()
-    audit.record(actor, "reset_password", user, f"Đặt lại mật khẩu cho {user.username}")
+    audit.record(actor, "reset_password", user, "audit.user.reset_password", {"username": user.username})
 
 
 def _field_error(field: str, message: str) -> AccountError:
@@ -144,22 +149,24 @@ def _field_error(field: str, message: str) -> AccountError:
 def change_own_password(user: User, current_password: str, new_password: str) -> None:
     """A user changes their own password, proving they know the current one."""
     if not user.check_password(current_password or ""):
-        raise _field_error("current_password", "Mật khẩu hiện tại: không đúng")
+        raise _field_error("current_password", _l("Mật khẩu hiện tại: không đúng"))
     if len(new_password or "") < MIN_PASSWORD_LENGTH:
-        raise _field_error("new_password", f"Mật khẩu mới: phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+        raise _field_error("new_password", _l("Mật khẩu mới: phải có ít nhất %(count)s ký tự",
+                                              count=MIN_PASSWORD_LENGTH))
     if new_password == current_password:
-        raise _field_error("new_password", "Mật khẩu mới: phải khác mật khẩu hiện tại")
+        raise _field_error("new_password", _l("Mật khẩu mới: phải khác mật khẩu hiện tại"))
     user.set_password(new_password)
     db.session.flush()
-    audit.record(user, "change_password", user, f"{user.username} đổi mật khẩu")
+    audit.record(user, "change_password", user, "audit.user.change_password")
 
 
 def update_preferences(user: User, *, locale: str, email_enabled: bool, digest: bool) -> dict:
     """Save the user's language and notification choices; returns the audited changes."""
     if locale not in LOCALES:
-        raise AccountError(f"Ngôn ngữ: «{locale}» không hỗ trợ; chọn một trong: {', '.join(LOCALES)}")
+        raise AccountError(_l("Ngôn ngữ: «%(locale)s» không hỗ trợ; chọn một trong: %(choices)s",
+                              locale=locale, choices=", ".join(LOCALES)))
     return audit.apply(user, user, {"locale": locale, "email_enabled": bool(email_enabled), "digest": bool(digest)},
-                       summary=f"{user.username} đổi tùy chọn tài khoản")
+                       "audit.user.preferences")
 
 
 def reset_ics_token(user: User) -> str:
@@ -167,5 +174,5 @@ def reset_ics_token(user: User) -> str:
     user.ics_token = secrets.token_urlsafe(32)
     db.session.flush()
     # the token is a secret: the audit line says it changed, never what it is
-    audit.record(user, "reset_token", user, f"{user.username} đặt lại mã lịch")
+    audit.record(user, "reset_token", user, "audit.user.reset_token")
     return user.ics_token

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, case, cast, func, literal, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Assignment, Attachment, ExtensionRequest, ProgressUpdate, db, utcnow
-from tracker import clock
+from tracker import clock, messages
 from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment
 from tracker.services import audit, notifications
@@ -29,8 +30,8 @@ class PermissionDenied(WorkflowError):
     """The user may not do this."""
 
 
-CONFLICT_MESSAGE = ("Phân công này vừa được người khác cập nhật. Dữ liệu của bạn chưa được lưu; "
-                    "hãy tải lại trang để xem thay đổi rồi nhập lại.")
+CONFLICT_MESSAGE = _l("Phân công này vừa được người khác cập nhật. Dữ liệu của bạn chưa được lưu; "
+                      "hãy tải lại trang để xem thay đổi rồi nhập lại.")
 
 #: accepted evidence types: extension → (content type, magic-byte prefixes)
 EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
@@ -78,7 +79,7 @@ def _check_version(assignment: Assignment, expected_version: int | str | None) -
     try:
         seen = int(expected_version)
     except (TypeError, ValueError):
-        raise WorkflowError("Phiên bản dữ liệu không hợp lệ; hãy tải lại trang") from None
+        raise WorkflowError(_l("Phiên bản dữ liệu không hợp lệ; hãy tải lại trang")) from None
     if seen != assignment.version:
         raise ConflictError(CONFLICT_MESSAGE)
 
@@ -91,10 +92,34 @@ def _flush() -> None:
         raise ConflictError(CONFLICT_MESSAGE) from error
 
 
-def _apply(user, obj, values: dict, action: str, summary: str) -> dict:
+#: the workflow's actions, for its refusal in the reader's language (the domain's own message is Vietnamese)
+_ACTION_WORDS = {"update": _l("cập nhật tiến độ"), "submit": _l("gửi báo cáo hoàn thành"),
+                 "confirm": _l("xác nhận hoàn thành"), "return": _l("trả lại"), "reopen": _l("mở lại")}
+
+
+def _transition(state: str, action: str) -> str:
+    """The state after `action`, or WorkflowError in the reader's language when the workflow refuses it."""
+    try:
+        return st.transition(state, action)
+    except st.WorkflowError as error:
+        if state in st.STATES and action in _ACTION_WORDS:
+            raise WorkflowError(_l("Không thể %(action)s khi nhiệm vụ đang ở trạng thái «%(state)s»",
+                                   action=_ACTION_WORDS[action], state=messages.lazy(f"state.{state}"))) from error
+        raise WorkflowError(str(error)) from error
+
+
+def _audit_args(assignment: Assignment) -> dict:
+    """What an audit sentence about an assignment names: the activity (and period) and the unit."""
+    activity = assignment.activity.number
+    if assignment.period_label:
+        activity += f" ({assignment.period_label})"
+    return {"activity": activity, "unit": assignment.unit.name}
+
+
+def _apply(user, obj, values: dict, action: str, message: str, args: dict) -> dict:
     # audit.apply flushes the versioned row itself, so a lost race surfaces there, not in _flush
     try:
-        return audit.apply(user, obj, values, action=action, summary=summary)
+        return audit.apply(user, obj, values, message, args, action=action)
     except StaleDataError as error:
         db.session.rollback()
         raise ConflictError(CONFLICT_MESSAGE) from error
@@ -130,14 +155,17 @@ def store_evidence(folder: str, max_bytes: int, evidence: Evidence) -> dict:
     """Check type and size, write atomically under a random name; returns Attachment values."""
     ext = Path(evidence.filename).suffix.lower()
     if ext not in EVIDENCE_TYPES:
-        raise WorkflowError(f"Tệp «{evidence.filename}»: chỉ nhận PDF, Word, Excel hoặc ảnh (PNG, JPEG)")
+        raise WorkflowError(_l("Tệp «%(filename)s»: chỉ nhận PDF, Word, Excel hoặc ảnh (PNG, JPEG)",
+                               filename=evidence.filename))
     if len(evidence.data) > max_bytes:
-        raise WorkflowError(f"Tệp «{evidence.filename}» vượt quá {max_bytes // (1024 * 1024)} MB")
+        raise WorkflowError(_l("Tệp «%(filename)s» vượt quá %(size)s MB",
+                               filename=evidence.filename, size=max_bytes // (1024 * 1024)))
     if not evidence.data:
-        raise WorkflowError(f"Tệp «{evidence.filename}» rỗng")
+        raise WorkflowError(_l("Tệp «%(filename)s» rỗng", filename=evidence.filename))
     content_type, magics = EVIDENCE_TYPES[ext]
     if not evidence.data.startswith(magics):
-        raise WorkflowError(f"Tệp «{evidence.filename}»: nội dung không đúng định dạng {ext}")
+        raise WorkflowError(_l("Tệp «%(filename)s»: nội dung không đúng định dạng %(ext)s",
+                               filename=evidence.filename, ext=ext))
     Path(folder).mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16) + ext
     # write to a temp file then rename, so a crash never leaves half a file under the real name
@@ -160,26 +188,23 @@ def update_progress(user, assignment: Assignment, *, percent: int, note: str, ex
                     ) -> ProgressUpdate:
     """Record a progress update (optionally submitting the work as done), append-only and audited."""
     if not can_update_assignment(user, assignment):
-        raise PermissionDenied("Bạn không có quyền cập nhật phân công này")
+        raise PermissionDenied(_l("Bạn không có quyền cập nhật phân công này"))
     _check_version(assignment, expected_version)
     if not 0 <= int(percent) <= 100:
-        raise WorkflowError("Tiến độ (%) phải từ 0 đến 100")
+        raise WorkflowError(_l("Tiến độ (%) phải từ 0 đến 100"))
     today = today or clock.today()
     before = assignment.state
     action = "submit" if submit else "update"
-    try:
-        new_state = st.transition(before, action)
-    except st.WorkflowError as error:
-        raise WorkflowError(str(error)) from error
+    new_state = _transition(before, action)
     changes = {"state": new_state, "percent": 100 if submit else int(percent), "note": note, "started": True,
                "last_update_at": utcnow()}
     if submit:
         if not (files or evidence_number):
-            raise WorkflowError("Khi báo hoàn thành cần kèm tệp minh chứng hoặc số, ngày văn bản đã ban hành")
+            raise WorkflowError(_l("Khi báo hoàn thành cần kèm tệp minh chứng hoặc số, ngày văn bản đã ban hành"))
         changes["completed_on"] = today
         changes["due_at_completion"] = assignment.due_in_force
-    _apply(user, assignment, changes, action=action,
-                summary=("Báo hoàn thành" if submit else "Cập nhật tiến độ") + f" ({assignment.unit.name})")
+    _apply(user, assignment, changes, action, "audit.assignment.submit" if submit else "audit.assignment.progress",
+           _audit_args(assignment))
     update = _history(assignment, user, action, before, percent=changes["percent"], note=note,
                       evidence_number=evidence_number, evidence_date=evidence_date)
     _flush()
@@ -194,23 +219,19 @@ def review(user, assignment: Assignment, *, confirm: bool, reason: str, expected
            ) -> ProgressUpdate:
     """The office confirms a submitted completion, or sends it back with a reason."""
     if not can(user, "review"):
-        raise PermissionDenied("Chỉ Văn phòng UBND tỉnh xác nhận hoàn thành")
+        raise PermissionDenied(_l("Chỉ Văn phòng UBND tỉnh xác nhận hoàn thành"))
     _check_version(assignment, expected_version)
     if not confirm and not reason.strip():
-        raise WorkflowError("Cần nêu lý do khi trả lại")
+        raise WorkflowError(_l("Cần nêu lý do khi trả lại"))
     before = assignment.state
     action = "confirm" if confirm else "return"
-    try:
-        new_state = st.transition(before, action)
-    except st.WorkflowError as error:
-        raise WorkflowError(str(error)) from error
+    new_state = _transition(before, action)
     values = {"state": new_state}
     if confirm:
         values.update(confirmed_at=utcnow(), confirmed_by_id=user.id)
     else:
         values.update(completed_on=None, due_at_completion=None, percent=min(assignment.percent, 90))
-    _apply(user, assignment, values, action=action,
-                summary=("Xác nhận hoàn thành" if confirm else "Trả lại") + f" ({assignment.unit.name})")
+    _apply(user, assignment, values, action, f"audit.assignment.{action}", _audit_args(assignment))
     update = _history(assignment, user, action, before, percent=assignment.percent, note=reason)
     _flush()
     notifications.notify_review(update)
@@ -221,23 +242,24 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
                       today: date | None = None) -> ExtensionRequest:
     """A unit asks for a later deadline, with a reason."""
     if not (can(user, "request_extension") and can_see_unit(user, assignment.unit_id)):
-        raise PermissionDenied("Bạn không có quyền xin gia hạn phân công này")
+        raise PermissionDenied(_l("Bạn không có quyền xin gia hạn phân công này"))
     if assignment.state == st.CONFIRMED:
-        raise WorkflowError("Phân công đã hoàn thành, không thể xin gia hạn")
+        raise WorkflowError(_l("Phân công đã hoàn thành, không thể xin gia hạn"))
     if not reason.strip():
-        raise WorkflowError("Cần nêu lý do xin gia hạn")
+        raise WorkflowError(_l("Cần nêu lý do xin gia hạn"))
     if requested_due <= assignment.due_in_force:
-        raise WorkflowError(f"Hạn mới phải sau hạn hiện tại ({assignment.due_in_force:%d/%m/%Y})")
+        raise WorkflowError(_l("Hạn mới phải sau hạn hiện tại (%(due)s)",
+                               due=format(assignment.due_in_force, "%d/%m/%Y")))
     pending = db.session.scalar(select(ExtensionRequest.id).where(
         ExtensionRequest.assignment_id == assignment.id, ExtensionRequest.state == "pending"))
     if pending:
-        raise WorkflowError("Đã có một đề nghị gia hạn đang chờ xử lý")
+        raise WorkflowError(_l("Đã có một đề nghị gia hạn đang chờ xử lý"))
     request = ExtensionRequest(assignment_id=assignment.id, requested_by_id=user.id,
                                current_due=assignment.due_in_force, requested_due=requested_due, reason=reason)
     db.session.add(request)
     db.session.flush()
-    audit.record(user, "extension_request", assignment, f"Xin gia hạn đến {requested_due:%d/%m/%Y}",
-                 {"requested_due": [None, requested_due]})
+    audit.record(user, "extension_request", assignment, "audit.assignment.extension_request",
+                 {**_audit_args(assignment), "due": requested_due}, {"requested_due": [None, requested_due]})
     _history(assignment, user, "extension_request", assignment.state, note=f"{requested_due:%d/%m/%Y}: {reason}")
     _flush()
     return request
@@ -246,16 +268,17 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
 def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: str) -> ExtensionRequest:
     """The office approves or refuses; the original deadline is always kept on the assignment."""
     if not can(user, "review"):
-        raise PermissionDenied("Chỉ Văn phòng UBND tỉnh quyết định gia hạn")
+        raise PermissionDenied(_l("Chỉ Văn phòng UBND tỉnh quyết định gia hạn"))
     if request.state != "pending":
-        raise WorkflowError("Đề nghị này đã được xử lý")
+        raise WorkflowError(_l("Đề nghị này đã được xử lý"))
     assignment = request.assignment
     _apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
-                                "decided_at": utcnow(), "decision_note": note}, action="extension_decision",
-                summary="Duyệt gia hạn" if approve else "Từ chối gia hạn")
+                                "decided_at": utcnow(), "decision_note": note}, "extension_decision",
+           "audit.extension.approve" if approve else "audit.extension.refuse",
+           {**_audit_args(assignment), "due": request.requested_due})
     if approve:
-        _apply(user, assignment, {"extended_due": request.requested_due}, action="extend",
-                    summary=f"Gia hạn đến {request.requested_due:%d/%m/%Y}")
+        _apply(user, assignment, {"extended_due": request.requested_due}, "extend", "audit.assignment.extend",
+               {**_audit_args(assignment), "due": request.requested_due})
     _history(assignment, user, "extension_approved" if approve else "extension_refused", assignment.state,
              note=note)
     _flush()

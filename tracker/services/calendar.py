@@ -2,10 +2,12 @@
 import hmac
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from models import Activity, Assignment, User, db, utcnow
+from tracker import messages
 from tracker.permissions import unit_scope
 from tracker.services.reminders import OWING_STATES
 
@@ -50,12 +52,13 @@ def _event(uid: str, day: date, summary: str, description: str, url: str, stamp:
 
 
 def feed(user, base_url: str) -> str:
-    """The ICS text of the user's open deadlines (CRLF lines, folded, UTF-8)."""
+    """The ICS text of the user's open deadlines (CRLF lines, folded, UTF-8), in the current locale."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     base_url = base_url.rstrip("/")
     due_expr = func.coalesce(Assignment.extended_due, Assignment.due_date)
+    name = _("Đôn Đốc – hạn của %(name)s", name=user.full_name or user.username)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Don Doc//Nhac han//VI", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape('Đôn Đốc – hạn của ' + (user.full_name or user.username))}",
+             "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(name)}",
              "X-WR-TIMEZONE:Asia/Ho_Chi_Minh"]
     scope = unit_scope(user)
     owing = Assignment.state.in_(OWING_STATES)
@@ -65,17 +68,18 @@ def feed(user, base_url: str) -> str:
                                        joinedload(Assignment.unit))
             .where(owing, Assignment.unit_id.in_(scope)).order_by(due_expr, Assignment.id).limit(MAX_EVENTS)).all()
         for a in rows:
-            summary = f"Hạn: {a.activity.number} {a.activity.content[:80]}".strip()
+            summary = _("Hạn: %(activity)s", activity=f"{a.activity.number} {a.activity.content[:80]}".strip())
             if a.period_label:
                 summary += f" ({a.period_label})"
-            description = f"{a.unit.name} – {'chủ trì' if a.role == 'lead' else 'phối hợp'}. {a.activity.content}"
+            role = messages.render("role.lead" if a.role == "lead" else "role.coordinating")
+            description = f"{a.unit.name} – {role}. {a.activity.content}"
             lines += _event(f"assignment-{a.id}@dondoc", a.due_in_force, summary, description,
                             f"{base_url}/assignments/{a.id}", stamp)
     else:
         for due, count in db.session.execute(select(due_expr, func.count(Assignment.id)).where(owing)
                                              .group_by(due_expr).order_by(due_expr).limit(MAX_EVENTS)):
-            lines += _event(f"due-{due:%Y%m%d}@dondoc", due, f"{count} việc đến hạn",
-                            f"{count} việc của các đơn vị đến hạn ngày {due:%d/%m/%Y}.", f"{base_url}/dashboard",
-                            stamp)
+            lines += _event(f"due-{due:%Y%m%d}@dondoc", due, _("%(count)s việc đến hạn", count=count),
+                            _("%(count)s việc của các đơn vị đến hạn ngày %(day)s.", count=count,
+                              day=f"{due:%d/%m/%Y}"), f"{base_url}/dashboard", stamp)
     lines.append("END:VCALENDAR")
     return "\r\n".join(folded for line in lines for folded in _fold(line)) + "\r\n"

@@ -85,14 +85,15 @@ def load_framework_text(text: str, filename: str, user=None) -> LoadOutcome:
         db.session.add(framework)
         db.session.flush()
         _sync_nodes(framework, parsed, existing={})
-        audit.record(user, "create", framework, f"Nạp bộ chỉ số {framework.code} từ tệp {filename}")
+        audit.record(user, "create", framework, "audit.framework.create",
+                     {"framework": framework.code, "file": filename})
         db.session.flush()
         return LoadOutcome(framework, "created", _count(parsed))
     existing = {node.code: node for node in db.session.scalars(
         select(FrameworkNode).where(FrameworkNode.framework_id == framework.id))}
     _check_scores_survive(framework, parsed, existing)
     audit.apply(user, framework, {k: v for k, v in values.items() if k not in ("source_text", "bands")},
-                summary=f"Cập nhật bộ chỉ số {framework.code} từ tệp {filename}")
+                "audit.framework.update", {"framework": framework.code, "file": filename})
     framework.source_text, framework.bands = text, values["bands"]
     _sync_nodes(framework, parsed, existing)
     db.session.flush()

@@ -59,8 +59,8 @@ def set_links(user, activity: Activity, node_ids: set[int], note: str = "") -> t
     if added or removed:
         codes = dict(db.session.execute(select(FrameworkNode.id, FrameworkNode.code).where(
             FrameworkNode.id.in_(added | removed))).all())
-        audit.record(user, "link", activity, f"Liên kết chỉ tiêu của hoạt động {activity.number}",
-                     {"chỉ tiêu": [sorted(codes[i] for i in removed), sorted(codes[i] for i in added)]})
+        audit.record(user, "link", activity, "audit.activity.link", {"activity": activity.number},
+                     {"indicators": [sorted(codes[i] for i in removed), sorted(codes[i] for i in added)]})
     db.session.flush()
     return len(added), len(removed)
 
@@ -80,8 +80,8 @@ def set_node_activities(user, node: FrameworkNode, activity_ids: set[int], scope
         db.session.execute(delete(ActivityIndicator).where(
             ActivityIndicator.node_id == node.id, ActivityIndicator.activity_id.in_(removed)))
     if added or removed:
-        audit.record(user, "link", node, f"Liên kết hoạt động với chỉ tiêu {node.code}",
-                     {"hoạt động": [sorted(removed), sorted(added)]})
+        audit.record(user, "link", node, "audit.indicator.link", {"code": node.code},
+                     {"activities": [sorted(removed), sorted(added)]})
     db.session.flush()
     return len(added), len(removed)
 

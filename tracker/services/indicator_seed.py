@@ -38,7 +38,8 @@ def load_unit_sheet(sheet: UnitScoreSheet, matcher: scores.UnitMatcher) -> list[
                          "published_band": row.band, "published_rank": row.rank, "published_rank_of": row.rank_of,
                          "published_change": row.rank_change, "note": row.note or ""})
     saved = scores.save_scores(framework, period, rows, source=sheet.source)
-    audit.record(None, "import", framework, f"Nạp kết quả {framework.code} kỳ {period.label} ({sheet.source})")
+    audit.record(None, "import", framework, "audit.framework.results",
+                 {"framework": framework.code, "period": period.label, "source": sheet.source})
     return [f"Kết quả {framework.code} kỳ {period.label} ({sheet.source}): {saved} điểm số", *lines]
 
 

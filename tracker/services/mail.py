@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from models import DeliveryAttempt, Notification, User, db, utcnow
+from tracker import messages
 from tracker.domain.reminders import retry_delay
 from tracker.services import audit
 
@@ -48,14 +49,15 @@ def _absolute(link: str) -> str:
 
 
 def render_email(notification: Notification) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a notification, in Vietnamese."""
+    """Subject, plain text and HTML of a notification, in the language the recipient chose."""
     template = "digest" if notification.kind == "digest" else "event"
     context = {"n": notification, "payload": notification.payload or {}, "absolute": _absolute,
                "user": notification.user}
-    with force_locale("vi"):
+    with force_locale(notification.user.locale or "vi"):
+        subject = messages.notification_text(notification, "subject")
         text = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", **context)
-    return notification.subject, text, html
+    return subject, text, html
 
 
 def build_message(notification: Notification) -> EmailMessage:
@@ -217,5 +219,5 @@ def delivery_counts() -> dict[str, int]:
 def resend(user, notification: Notification) -> None:
     """Office: put a failed email back in the queue with a fresh set of retries."""
     audit.apply(user, notification, {"email_state": "pending", "email_attempts": 0, "next_attempt_at": utcnow()},
-                action="resend", summary=f"Gửi lại thư tới {notification.email_to}")
+                "audit.notification.resend", {"email": notification.email_to}, action="resend")
     db.session.flush()

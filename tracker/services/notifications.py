@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from models import Assignment, ExtensionRequest, Notification, Plan, ProgressUpdate, User, db, utcnow
-from tracker import clock
+from tracker import clock, messages
 from tracker.services.reminders import insert_ignore
 
 _PENDING_KEY = "dondoc_immediate_mail"
@@ -39,9 +39,14 @@ def _write(rows: list[dict]) -> int:
     return len(rows)
 
 
-def _row(user_row, day: date, kind: str, ref: str, subject: str, body: str, link: str) -> dict:
+def _row(user_row, day: date, kind: str, ref: str, args: dict, link: str) -> dict:
+    """An outbox row of `kind`: its subject and body are the messages `notify.<kind>.subject`/`.body` with args,
+    rendered in each reader's language; the Vietnamese rendering is stored too (see tracker/messages.py)."""
     user_id, _unit_id, email, enabled, digest = user_row
+    message = f"notify.{kind}"
+    subject, body = (messages.render_in("vi", f"{message}.{part}", args).strip() for part in ("subject", "body"))
     return {"user_id": user_id, "day": day, "kind": kind, "ref": ref, "subject": subject[:300], "body": body,
+            "message": message, "args": args,
             "link": link, "payload": {}, "created_at": utcnow(), "email_state": _email_state(email, enabled, digest),
             "email_to": email or "", "email_attempts": 0, "next_attempt_at": utcnow(), "last_error": ""}
 
@@ -54,11 +59,8 @@ def notify_assignments_created(plan_id: int) -> int:
     day = clock.today()
     rows = []
     for user_row in _unit_users(set(counts)):
-        count = counts[user_row[1]]
-        subject = f"Được giao {count} việc theo {plan.title}"
-        body = (f"{plan.doc_type} số {plan.doc_number}: đơn vị được giao {count} việc (chủ trì hoặc phối hợp). "
-                "Xem và cập nhật tiến độ trong Đôn Đốc.")
-        rows.append(_row(user_row, day, "assignment_created", f"plan:{plan_id}", subject, body, "/my"))
+        args = {"count": counts[user_row[1]], "plan": plan.title, "document": f"{plan.doc_type} {plan.doc_number}"}
+        rows.append(_row(user_row, day, "assignment_created", f"plan:{plan_id}", args, "/my"))
     return _write(rows)
 
 
@@ -69,14 +71,10 @@ def notify_review(update_row: ProgressUpdate) -> int:
     label = f"{assignment.activity.number} {assignment.activity.content[:100]}".strip()
     if assignment.period_label:
         label += f" — {assignment.period_label}"
-    if confirmed:
-        subject, kind = f"Đã xác nhận hoàn thành: {label}", "completion_confirmed"
-        body = f"Văn phòng UBND tỉnh đã xác nhận hoàn thành việc «{label}»."
-    else:
-        subject, kind = f"Trả lại kết quả: {label}", "completion_returned"
-        body = f"Văn phòng UBND tỉnh trả lại việc «{label}». Lý do: {update_row.note}"
+    kind = "completion_confirmed" if confirmed else "completion_returned"
+    args = {"label": label, "reason": update_row.note or ""}
     link = f"/assignments/{assignment.id}"
-    rows = [_row(u, clock.today(), kind, f"pu:{update_row.id}", subject, body, link)
+    rows = [_row(u, clock.today(), kind, f"pu:{update_row.id}", args, link)
             for u in _unit_users({assignment.unit_id})]
     return _write(rows)
 
@@ -86,22 +84,16 @@ def notify_extension_decided(request: ExtensionRequest) -> int:
     assignment = request.assignment
     approved = request.state == "approved"
     label = f"{assignment.activity.number} {assignment.activity.content[:100]}".strip()
-    if approved:
-        kind = "extension_approved"
-        subject = f"Đồng ý gia hạn đến {request.requested_due:%d/%m/%Y}: {label}"
-        body = f"Việc «{label}» được gia hạn đến {request.requested_due:%d/%m/%Y}. {request.decision_note}".strip()
-    else:
-        kind = "extension_refused"
-        subject = f"Không đồng ý gia hạn: {label}"
-        body = (f"Đề nghị gia hạn việc «{label}» không được chấp thuận; hạn vẫn là "
-                f"{request.current_due:%d/%m/%Y}. {request.decision_note}").strip()
+    kind = "extension_approved" if approved else "extension_refused"
+    args = {"label": label, "note": request.decision_note or "",
+            "due": (request.requested_due if approved else request.current_due).isoformat()}
     recipients = {u[0]: u for u in _unit_users({assignment.unit_id})}
     if request.requested_by_id and request.requested_by_id not in recipients:
         requester = db.session.execute(select(User.id, User.unit_id, User.email, User.email_enabled, User.digest)
                                        .where(User.id == request.requested_by_id)).first()
         if requester:
             recipients[requester[0]] = requester
-    rows = [_row(u, clock.today(), kind, f"ext:{request.id}", subject, body, f"/assignments/{assignment.id}")
+    rows = [_row(u, clock.today(), kind, f"ext:{request.id}", args, f"/assignments/{assignment.id}")
             for u in recipients.values()]
     return _write(rows)
 

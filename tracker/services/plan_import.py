@@ -312,7 +312,7 @@ def create_preview(user, filename: str, content: bytes, *, upload_root: str | Pa
     imp.warnings = compute_warnings(result.data, read_warnings)
     db.session.add(imp)
     db.session.flush()
-    audit.record(user, "create", imp, f"Tải lên kế hoạch từ tệp {imp.filename}")
+    audit.record(user, "create", imp, "audit.plan_import.upload", {"file": imp.filename})
     return imp
 
 
@@ -354,7 +354,7 @@ def apply_corrections(user, imp: PlanImport, meta: dict, cells: dict[str, str],
     imp.warnings = compute_warnings(data, imp.read_warnings or [], infos)
     imp.updated_at = utcnow()
     db.session.flush()
-    audit.record(user, "update", imp, f"Sửa bản xem trước kế hoạch: {changed} ô")
+    audit.record(user, "update", imp, "audit.plan_import.edit", {"cells": changed, "file": imp.filename})
     return changed
 
 
@@ -448,7 +448,7 @@ def commit_import(user, imp: PlanImport, expected_version: int | str | None = No
             db.session.flush()
     except PlanError as error:
         raise PlanImportError(str(error)) from error
-    audit.record(user, "import", plan, f"Nạp kế hoạch {plan.code} từ tệp {imp.filename}")
+    audit.record(user, "import", plan, "audit.plan_import.confirm", {"plan": plan.code, "file": imp.filename})
     return plan, report
 
 
@@ -469,7 +469,7 @@ def discard_import(user, imp: PlanImport, upload_root: str | Path) -> None:
     _check_draft(imp, None)
     imp.state = "discarded"
     remove_file(upload_root, imp.stored_path)
-    audit.record(user, "discard", imp, f"Huỷ bản xem trước {imp.filename}")
+    audit.record(user, "discard", imp, "audit.plan_import.discard", {"file": imp.filename})
     db.session.flush()
 
 
@@ -624,7 +624,7 @@ def clone_plan(user, plan: Plan, code: str, year: int | None = None, title: str 
             new_plan, report = load_plan(load_mapping(data), user)
     except PlanError as error:
         raise PlanImportError(str(error)) from error
-    audit.record(user, "clone", new_plan, f"Nhân bản kế hoạch {plan.code} sang năm {year}")
+    audit.record(user, "clone", new_plan, "audit.plan.clone", {"plan": plan.code, "year": year})
     return new_plan, report
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,10 +19,10 @@ from tracker.domain.textnorm import fold
 from tracker.services.assignments import ConflictError, due_in_force_expr, status_expr
 from tracker.services.plans import activity_values, desired_assignments, plan_unit_infos
 
-ACTIVITY_CONFLICT_MESSAGE = ("Hoạt động này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu; "
-                             "hãy tải lại trang để xem thay đổi rồi nhập lại.")
-PLAN_CONFLICT_MESSAGE = ("Kế hoạch này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu; "
-                         "hãy tải lại trang để xem thay đổi rồi nhập lại.")
+ACTIVITY_CONFLICT_MESSAGE = _l("Hoạt động này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu; "
+                               "hãy tải lại trang để xem thay đổi rồi nhập lại.")
+PLAN_CONFLICT_MESSAGE = _l("Kế hoạch này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu; "
+                           "hãy tải lại trang để xem thay đổi rồi nhập lại.")
 #: shown on the tree for per-level targets, in this order
 TARGET_LEVELS = (("province", "Cấp tỉnh"), ("district", "Cấp huyện"), ("commune", "Cấp xã"))
 

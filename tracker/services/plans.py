@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select
 
 from models import Activity, Assignment, Plan, ProgressUpdate, Task, TaskGroup, Unit, db
@@ -128,11 +129,11 @@ def activity_values(spec: dict, year: int) -> dict:
     try:
         deadline = parse_deadline(deadline_text, year)
     except DeadlineError as error:
-        raise PlanError(f"Hoạt động {spec.get('number', '?')}: {error}") from error
+        raise PlanError(_l("Hoạt động %(number)s: %(error)s", number=spec.get("number", "?"), error=error)) from error
     product = clean(spec.get("product") or "")
     content = clean(spec.get("content") or "")
     if not content:
-        raise PlanError(f"Hoạt động {spec.get('number', '?')}: thiếu nội dung")
+        raise PlanError(_l("Hoạt động %(number)s: thiếu nội dung", number=spec.get("number", "?")))
     lead = clean(spec.get("lead") or "")
     coordinating = clean(spec.get("coordinating") or "")
     return {
@@ -157,7 +158,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
     existing = db.session.scalar(select(Plan).where(Plan.code == code))
     if existing is not None:
         if not replace:
-            raise PlanError(f"Kế hoạch mã {code} đã có")
+            raise PlanError(_l("Kế hoạch mã %(code)s đã có", code=code))
         db.session.delete(existing)
         db.session.flush()
     decision = data.get("decision") or {}
@@ -178,7 +179,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
     if data.get("issuer_unit"):
         issuer_unit_id = db.session.scalar(select(Unit.id).where(Unit.code == data["issuer_unit"]))
         if issuer_unit_id is None:
-            raise PlanError(f"Không có đơn vị ban hành mã «{data['issuer_unit']}»")
+            raise PlanError(_l("Không có đơn vị ban hành mã «%(issuer_unit)s»", issuer_unit=data["issuer_unit"]))
     plan.issuer_unit_id = issuer_unit_id
     infos = plan_unit_infos(issuer_unit_id, year)
     resolutions: dict = {}
@@ -222,7 +223,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
     if assignment_rows:
         db.session.execute(insert(Assignment), assignment_rows)
     report.assignments = len(assignment_rows)
-    audit.record(user, "create", plan, f"Nạp kế hoạch {code}: {report.activities} hoạt động")
+    audit.record(user, "create", plan, "audit.plan.load", {"plan": code, "activities": report.activities})
     db.session.flush()
     notify_assignments_created(plan.id)
     return plan, report
@@ -252,18 +253,20 @@ def sync_assignments(activity: Activity, user=None) -> list[str]:
         if key in wanted:
             row = wanted[key]
             audit.apply(user, assignment, {"role": row["role"], "due_date": row["due_date"]},
-                        summary="Cập nhật phân công theo hoạt động")
+                        "audit.assignment.sync", {"activity": activity.number, "unit": assignment.unit.name})
         elif assignment.id in reported or assignment.started:
             warnings.append(f"Đơn vị {assignment.unit.name} đã báo cáo nên vẫn giữ phân công")
         else:
-            audit.record(user, "delete", assignment, f"Bỏ phân công {assignment.unit.name}")
+            audit.record(user, "delete", assignment, "audit.assignment.remove",
+                         {"activity": activity.number, "unit": assignment.unit.name})
             db.session.delete(assignment)
     for key, row in wanted.items():
         if key not in current:
             assignment = Assignment(activity_id=activity.id, plan_id=activity.plan_id, **row)
             db.session.add(assignment)
             db.session.flush()
-            audit.record(user, "create", assignment, "Phân công mới")
+            audit.record(user, "create", assignment, "audit.assignment.add",
+                         {"activity": activity.number, "unit": db.session.get(Unit, assignment.unit_id).name})
     db.session.flush()
     return warnings
 
@@ -278,13 +281,13 @@ def save_plan(user, plan: Plan | None, values: dict) -> Plan:
     """Create or edit a plan's own fields, audited."""
     if plan is None:
         if db.session.scalar(select(Plan.id).where(Plan.code == values["code"])):
-            raise PlanError(f"Mã kế hoạch {values['code']} đã được dùng")
+            raise PlanError(_l("Mã kế hoạch %(code)s đã được dùng", code=values["code"]))
         plan = Plan(**values)
         db.session.add(plan)
         db.session.flush()
-        audit.record(user, "create", plan, f"Tạo kế hoạch {plan.code}")
+        audit.record(user, "create", plan, "audit.plan.create", {"plan": plan.code})
         return plan
-    audit.apply(user, plan, values, summary=f"Sửa kế hoạch {plan.code}")
+    audit.apply(user, plan, values, "audit.plan.update", {"plan": plan.code})
     return plan
 
 
@@ -295,20 +298,20 @@ def _save_child(user, model, parent_column, parent_id: int, obj, values: dict, n
                     **values)
         db.session.add(obj)
         db.session.flush()
-        audit.record(user, "create", obj, f"Tạo {noun} {obj.number}")
+        audit.record(user, "create", obj, f"audit.{noun}.create", {"number": obj.number})
         return obj
-    audit.apply(user, obj, values, summary=f"Sửa {noun} {obj.number}")
+    audit.apply(user, obj, values, f"audit.{noun}.update", {"number": obj.number})
     return obj
 
 
 def save_group(user, plan: Plan, group: TaskGroup | None, values: dict) -> TaskGroup:
     """Create or edit a task group."""
-    return _save_child(user, TaskGroup, TaskGroup.plan_id, plan.id, group, values, "nhóm")
+    return _save_child(user, TaskGroup, TaskGroup.plan_id, plan.id, group, values, "task_group")
 
 
 def save_task(user, group: TaskGroup, task: Task | None, values: dict) -> Task:
     """Create or edit a task."""
-    return _save_child(user, Task, Task.group_id, group.id, task, values, "nhiệm vụ")
+    return _save_child(user, Task, Task.group_id, group.id, task, values, "task")
 
 
 def save_activity(user, task: Task, activity: Activity | None, spec: dict) -> tuple[Activity, list[str]]:
@@ -320,9 +323,9 @@ def save_activity(user, task: Task, activity: Activity | None, spec: dict) -> tu
                             position=next_position(Activity, Activity.task_id, task.id), **values)
         db.session.add(activity)
         db.session.flush()
-        audit.record(user, "create", activity, f"Tạo hoạt động {activity.number}")
+        audit.record(user, "create", activity, "audit.activity.create", {"activity": activity.number})
     else:
-        audit.apply(user, activity, values, summary=f"Sửa hoạt động {activity.number}")
+        audit.apply(user, activity, values, "audit.activity.update", {"activity": activity.number})
     return activity, sync_assignments(activity, user)
 
 
@@ -331,8 +334,9 @@ def delete_activity(user, activity: Activity) -> None:
     has_history = db.session.scalar(
         select(func.count(ProgressUpdate.id)).join(Assignment).where(Assignment.activity_id == activity.id))
     if has_history:
-        raise PlanError("Hoạt động đã có báo cáo tiến độ nên không thể xoá")
-    audit.record(user, "delete", activity, f"Xoá hoạt động {activity.number}: {activity.content[:200]}")
+        raise PlanError(_l("Hoạt động đã có báo cáo tiến độ nên không thể xoá"))
+    audit.record(user, "delete", activity, "audit.activity.delete",
+                 {"activity": f"{activity.number}: {activity.content[:200]}"})
     db.session.execute(delete(Assignment).where(Assignment.activity_id == activity.id))
     db.session.delete(activity)
     db.session.flush()

@@ -8,9 +8,11 @@ one streamed query for the assignments a reminder falls on, one grouped query fo
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from models import (
@@ -26,7 +28,7 @@ from models import (
     db,
     utcnow,
 )
-from tracker import clock
+from tracker import clock, messages
 from tracker.domain import reminders as rules
 from tracker.services import audit
 
@@ -77,15 +79,15 @@ def update_policy(user, values: dict, expected_version: int | None = None) -> Re
         raise ConflictError(CONFLICT_MESSAGE)
     days = sorted({int(n) for n in values.get("days_before", row.days_before)}, reverse=True)
     if any(n < 1 or n > 90 for n in days):
-        raise PolicyError("Nhắc trước hạn: mỗi số ngày phải từ 1 đến 90")
+        raise PolicyError(_l("Nhắc trước hạn: mỗi số ngày phải từ 1 đến 90"))
     values = dict(values, days_before=days)
     for name in ("overdue_every", "escalate_head_after", "escalate_office_after"):
         if name in values and not 0 <= int(values[name]) <= 365:
-            raise PolicyError(f"Trường «{name}»: phải từ 0 đến 365")
+            raise PolicyError(_l("Trường «%(name)s»: phải từ 0 đến 365", name=name))
     if "stale_after_days" in values and not 1 <= int(values["stale_after_days"]) <= 365:
-        raise PolicyError("Số ngày không cập nhật: phải từ 1 đến 365")
+        raise PolicyError(_l("Số ngày không cập nhật: phải từ 1 đến 365"))
     values["updated_by_id"] = getattr(user, "id", None)
-    audit.apply(user, row, values, action="update", summary="Sửa chính sách nhắc hạn")
+    audit.apply(user, row, values, "audit.reminder_policy.update")
     db.session.flush()
     return row
 
@@ -100,19 +102,19 @@ def load_calendar() -> rules.WorkCalendar:
 def add_day_override(user, day: date, kind: str, name: str) -> DayOverride:
     """Record a day off or a make-up working day (office)."""
     if kind not in ("off", "work"):
-        raise PolicyError("Loại ngày: chọn «Ngày nghỉ» hoặc «Ngày làm bù»")
+        raise PolicyError(_l("Loại ngày: chọn «Ngày nghỉ» hoặc «Ngày làm bù»"))
     if db.session.scalar(select(DayOverride.id).where(DayOverride.day == day)):
-        raise PolicyError(f"Ngày {day:%d/%m/%Y} đã có trong danh sách")
+        raise PolicyError(_l("Ngày %(day)s đã có trong danh sách", day=format(day, "%d/%m/%Y")))
     row = DayOverride(day=day, kind=kind, name=name.strip()[:200], created_by_id=getattr(user, "id", None))
     db.session.add(row)
     db.session.flush()
-    audit.record(user, "create", row, f"Thêm {'ngày nghỉ' if kind == 'off' else 'ngày làm bù'} {day:%d/%m/%Y}")
+    audit.record(user, "create", row, "audit.day.create", {"kind": messages.ref(f"day.{kind}"), "day": day})
     return row
 
 
 def remove_day_override(user, row: DayOverride) -> None:
     """Delete a day override (office), audited."""
-    audit.record(user, "delete", row, f"Xóa ngày {row.day:%d/%m/%Y} ({row.kind})")
+    audit.record(user, "delete", row, "audit.day.delete", {"kind": messages.ref(f"day.{row.kind}"), "day": row.day})
     db.session.delete(row)
     db.session.flush()
 
@@ -159,8 +161,8 @@ class _Digest:
     counts: rules.DigestCounts = field(default_factory=rules.DigestCounts)
     event_ids: list[int] = field(default_factory=list)
 
-    def add(self, key: str, title: str, item: dict | None, count: int = 1) -> None:
-        section = self.sections.setdefault(key, {"key": key, "title": title, "items": [], "more": 0})
+    def add(self, key: str, item: dict | None, count: int = 1) -> None:
+        section = self.sections.setdefault(key, _section(key))
         if item is not None and len(section["items"]) < ITEMS_PER_SECTION:
             section["items"].append(item)
         else:
@@ -182,15 +184,18 @@ def _keep(bucket: list, item: dict) -> None:
         bucket.append(item)
 
 
-def _item_label(number: str, content: str, period: str, role: str) -> str:
-    label = f"{number} {content}".strip()
-    if len(label) > 140:
-        label = label[:139].rstrip() + "…"
+def _item_text(number: str, content: str, period: str) -> str:
+    text = f"{number} {content}".strip()
+    if len(text) > 140:
+        text = text[:139].rstrip() + "…"
     if period:
-        label += f" — {period}"
-    if role == "coordinating":
-        label += " (phối hợp)"
-    return label
+        text += f" — {period}"
+    return text
+
+
+def _section(key: str, **args) -> dict:
+    """A digest section; its title is the message `digest.section.<key>`, rendered for each reader."""
+    return {"key": key, "msg": f"digest.section.{key}", "args": args, "items": [], "more": 0}
 
 
 def _pause_between_batches() -> None:
@@ -265,8 +270,9 @@ def _build_digests(day: date, policy: rules.Policy, calendar: rules.WorkCalendar
         for a_id, unit_id, role, period, due, number, content in db.session.execute(query):
             reminder = hits[due]
             result.assignments_seen += 1
-            item = {"id": a_id, "label": _item_label(number or "", content or "", period or "", role),
-                    "due": due.isoformat(), "timing": rules.describe_reminder(reminder, policy.working_days),
+            item = {"id": a_id, "text": _item_text(number or "", content or "", period or ""),
+                    "coordinating": role == "coordinating", "due": due.isoformat(),
+                    "reminder": {"kind": reminder.kind, "days": reminder.days, "working": policy.working_days},
                     "url": f"/assignments/{a_id}", "unit_id": unit_id}
             owes = per_unit.get(unit_id)
             if owes is None:
@@ -290,11 +296,10 @@ def _build_digests(day: date, policy: rules.Policy, calendar: rules.WorkCalendar
     unit_names = dict(db.session.execute(
         select(Unit.id, Unit.name).where(Unit.id.in_(set(per_unit) | {s["unit_id"] for s in stale}
                                                      | {i["unit_id"] for i in office_items}))).all())
-    for item in office_items:
-        item["label"] = f"{unit_names.get(item['unit_id'], '')}: {item['label']}"
+    # the office and heads see whose work it is (a copy: the unit's own officers see the item without it)
+    office_items[:] = [{**item, "unit": unit_names.get(item["unit_id"], "")} for item in office_items]
     for owes in per_unit.values():
-        for item in owes.head:
-            item["label"] = f"{unit_names.get(item['unit_id'], '')}: {item['label']}"
+        owes.head[:] = [{**item, "unit": unit_names.get(item["unit_id"], "")} for item in owes.head]
 
     return _assign_recipients(per_unit, office_items, office_count, stale, unit_names, policy)
 
@@ -325,40 +330,38 @@ def _assign_recipients(per_unit: dict[int, _UnitOwes], office_items: list[dict],
         chasers = officers.get(unit_id) or heads.get(unit_id, [])
         for user_id in chasers:
             digest = digest_of(user_id)
-            for key, title, items, count in (("due_soon", "Sắp đến hạn", owes.due_soon, owes.due_soon_count),
-                                             ("overdue", "Quá hạn", owes.overdue, owes.overdue_count)):
+            for key, items, count in (("due_soon", owes.due_soon, owes.due_soon_count),
+                                      ("overdue", owes.overdue, owes.overdue_count)):
                 if count:
-                    _add_section(digest, key, title, items, count)
+                    _add_section(digest, _section(key), items, count)
             digest.counts.due_soon += owes.due_soon_count
             digest.counts.overdue += owes.overdue_count
         if owes.head_count:
             for user_id in heads.get(unit_id, []):
                 digest = digest_of(user_id)
-                _add_section(digest, "head", f"Quá hạn từ {policy.escalate_head_after} ngày, cần lãnh đạo đơn vị "
-                             "chỉ đạo", owes.head, owes.head_count)
+                _add_section(digest, _section("head", days=policy.escalate_head_after), owes.head, owes.head_count)
                 digest.counts.escalated += owes.head_count
                 digest.counts.escalated_after = policy.escalate_head_after
     for user_id in office_users:
         digest = digest_of(user_id)
         if office_count:
-            _add_section(digest, "office", f"Quá hạn từ {policy.escalate_office_after} ngày", office_items,
+            _add_section(digest, _section("office", days=policy.escalate_office_after), office_items,
                          office_count)
             digest.counts.escalated += office_count
             digest.counts.escalated_after = policy.escalate_office_after
         if stale:
-            items = [{"label": f"{unit_names.get(s['unit_id'], '')}: {s['count']} việc không cập nhật từ "
-                               f"{s['since']:%d/%m/%Y}", "url": "/dashboard", "unit_id": s["unit_id"]}
-                     for s in stale[:ITEMS_PER_SECTION]]
-            _add_section(digest, "stale", f"Đơn vị không cập nhật tiến độ {policy.stale_after_days} ngày", items,
-                         len(stale))
+            items = [{"msg": "digest.item.stale", "args": {"unit": unit_names.get(s["unit_id"], ""),
+                                                            "count": s["count"], "day": s["since"].isoformat()},
+                      "url": "/dashboard", "unit_id": s["unit_id"]} for s in stale[:ITEMS_PER_SECTION]]
+            _add_section(digest, _section("stale", days=policy.stale_after_days), items, len(stale))
             digest.counts.stale_units += len(stale)
 
     _attach_waiting_events(digests)
     return {user_id: d for user_id, d in digests.items() if not d.counts.is_empty()}
 
 
-def _add_section(digest: _Digest, key: str, title: str, items: list[dict], count: int) -> None:
-    section = digest.sections.setdefault(key, {"key": key, "title": title, "items": [], "more": 0})
+def _add_section(digest: _Digest, new: dict, items: list[dict], count: int) -> None:
+    section = digest.sections.setdefault(new["key"], new)
     room = ITEMS_PER_SECTION - len(section["items"])
     section["items"].extend(items[:room])
     section["more"] += count - min(len(items), room)
@@ -367,13 +370,17 @@ def _add_section(digest: _Digest, key: str, title: str, items: list[dict], count
 def _attach_waiting_events(digests: dict[int, _Digest]) -> None:
     # Users who chose digests get their event emails inside the next daily digest.
     rows = db.session.execute(
-        select(Notification.id, Notification.user_id, Notification.subject, Notification.link)
+        select(Notification.id, Notification.user_id, Notification.subject, Notification.message, Notification.args,
+               Notification.link)
         .where(Notification.email_state == "wait").order_by(Notification.id)).all()
-    for n_id, user_id, subject, link in rows:
+    for n_id, user_id, subject, message, args, link in rows:
         digest = digests.get(user_id)
         if digest is None:
             digest = digests[user_id] = _Digest()
-        digest.add("events", "Thông báo trong ngày", {"label": subject, "url": link})
+        item = {"label": subject, "url": link}
+        if message:  # the event's own subject, in the reader's language
+            item.update(msg=f"{message}.subject", args=args or {})
+        digest.add("events", item)
         digest.counts.events += 1
         digest.event_ids.append(n_id)
 
@@ -405,14 +412,23 @@ def _write_batch(day: date, digests: dict[int, _Digest]) -> None:
     now = utcnow()
     rows = []
     for user_id, digest in digests.items():
-        headline = rules.digest_headline(digest.counts)
         email, enabled = emails.get(user_id, (None, False))
         sections = list(digest.sections.values())
+        payload = {"counts": asdict(digest.counts), "sections": sections, "events": digest.event_ids}
+        with force_locale("vi"):  # the stored texts are the Vietnamese rendering; readers get their own
+            headline = messages.digest_headline(payload)
+            subject = messages.render("digest.subject", {"day": day, "headline": headline})
+            body = messages.digest_text(payload)
+            for section in sections:
+                section["title"] = messages.section_title(section)
+                for item in section["items"]:
+                    item["label"] = messages.item_label(item)
+                    if item.get("reminder"):
+                        item["timing"] = messages.item_timing(item)
         rows.append({
             "user_id": user_id, "day": day, "kind": DIGEST, "ref": "", "created_at": now,
-            "subject": f"Đôn Đốc {day:%d/%m/%Y}: {headline}", "body": digest_text(headline, sections),
-            "link": _digest_link(sections),
-            "payload": {"headline": headline, "sections": sections, "events": digest.event_ids},
+            "subject": subject, "body": body, "link": _digest_link(sections),
+            "payload": {**payload, "headline": headline},
             "email_state": "pending" if enabled and email else "none", "email_to": email or "",
             "next_attempt_at": now, "last_error": "", "email_attempts": 0,
         })
@@ -435,20 +451,6 @@ def _digest_link(sections: list[dict]) -> str:
     if keys & {"due_soon", "overdue", "head"}:
         return "/my"
     return "/notifications"
-
-
-def digest_text(headline: str, sections: list[dict]) -> str:
-    """Plain text of a digest (the in-app text; emails render the templates from the same payload)."""
-    lines = [headline]
-    for section in sections:
-        lines.append("")
-        lines.append(section["title"] + ":")
-        for item in section["items"]:
-            timing = f" ({item['timing']}, hạn {date.fromisoformat(item['due']):%d/%m/%Y})" if item.get("due") else ""
-            lines.append(f"- {item['label']}{timing}")
-        if section["more"]:
-            lines.append(f"- … và {section['more']} việc khác")
-    return "\n".join(lines)
 
 
 def recent_scans(limit: int = 14) -> list[ReminderScan]:

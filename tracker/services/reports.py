@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -392,14 +393,15 @@ def _framework(code: str | None, period: str) -> Framework:
     if code:
         if code not in frameworks:
             known = ", ".join(sorted(frameworks))
-            raise ReportError(f"Bộ chỉ số: không có bộ chỉ số mã «{code}» (có: {known})")
+            raise ReportError(_l("Bộ chỉ số: không có bộ chỉ số mã «%(code)s» (có: %(known)s)",
+                                 code=code, known=known))
         return frameworks[code]
     year_match = re.match(r"\d{4}", period or "")
     year = int(year_match.group(0)) if year_match else 0
     for framework in frameworks.values():
         if framework.kind == "766" and framework.covers_year(year):
             return framework
-    raise ReportError(f"Bộ chỉ số: không có Bộ chỉ số 766 áp dụng cho {period_text(period)}")
+    raise ReportError(_l("Bộ chỉ số: không có Bộ chỉ số 766 áp dụng cho %(period)s", period=period_text(period)))
 
 
 def _lost_points(framework: Framework, rows: list[ScoreRow]) -> list[LostPoints]:
@@ -477,12 +479,12 @@ def _plans(settings: YearSettings) -> list[Plan]:
         found = {plan.code: plan for plan in db.session.scalars(select(Plan).where(Plan.code.in_(settings.plan_codes)))}
         missing = [code for code in settings.plan_codes if code not in found]
         if missing:
-            raise ReportError(f"Kế hoạch: không có kế hoạch mã «{', '.join(missing)}»")
+            raise ReportError(_l("Kế hoạch: không có kế hoạch mã «%(codes)s»", codes=", ".join(missing)))
         return [found[code] for code in settings.plan_codes]
     plans = list(db.session.scalars(select(Plan).where(Plan.year == settings.year).order_by(Plan.kind, Plan.code)))
     if not plans:
-        raise ReportError(f"Năm {settings.year}: chưa có kế hoạch hay văn bản chỉ đạo nào; "
-                          "không có số liệu để lập báo cáo")
+        raise ReportError(_l("Năm %(year)s: chưa có kế hoạch hay văn bản chỉ đạo nào; không có số liệu để lập báo cáo",
+                             year=settings.year))
     return plans
 
 
@@ -492,14 +494,14 @@ def _unit_scope(unit_code: str | None) -> tuple[Unit | None, set[int] | None]:
         return None, None
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
-        raise ReportError(f"Đơn vị: không có đơn vị mã «{unit_code}»")
+        raise ReportError(_l("Đơn vị: không có đơn vị mã «%(unit_code)s»", unit_code=unit_code))
     return unit, descendant_ids(unit.id, unit_parent_pairs())
 
 
 def validate_year(settings: YearSettings) -> None:
     """Cheap checks before a report is queued (the job checks again): ReportError on settings giving no data."""
     if not 2000 <= settings.year <= 2100:
-        raise ReportError(f"Năm: {settings.year} không hợp lệ (từ 2000 đến 2100)")
+        raise ReportError(_l("Năm: %(year)s không hợp lệ (từ 2000 đến 2100)", year=settings.year))
     plans = _plans(settings)
     plan_ids = [plan.id for plan in plans]
     unit, unit_ids = _unit_scope(settings.unit_code)
@@ -507,14 +509,15 @@ def validate_year(settings: YearSettings) -> None:
                                              .group_by(Activity.plan_id)))
     empty = [plan.code for plan in plans if plan.id not in with_activities]
     if empty:
-        raise ReportError(f"Kế hoạch «{', '.join(empty)}» chưa có hoạt động nào; không có số liệu để lập báo cáo")
+        raise ReportError(_l("Kế hoạch «%(codes)s» chưa có hoạt động nào; không có số liệu để lập báo cáo",
+                             codes=", ".join(empty)))
     query = select(func.count(Assignment.id)).where(Assignment.plan_id.in_(plan_ids))
     if unit_ids is not None:
         query = query.where(Assignment.unit_id.in_(unit_ids))
     if not db.session.scalar(query):
         whom = f" của đơn vị {unit.name}" if unit else ""
-        raise ReportError(f"Năm {settings.year}: các kế hoạch đã chọn chưa có phân công nào{whom}; "
-                          "không có số liệu để lập báo cáo")
+        raise ReportError(_l("Năm %(year)s: các kế hoạch đã chọn chưa có phân công nào%(whom)s; không có số liệu "
+                             "để lập báo cáo", year=settings.year, whom=whom))
     if settings.framework:
         _framework(settings.framework, settings.period or str(settings.year))
 
@@ -557,7 +560,7 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
                   use_default_provider: bool = True) -> YearReportData:
     """Figures of a year-end report (whole province, or one unit and the units below it)."""
     if not 2000 <= settings.year <= 2100:
-        raise ReportError(f"Năm: {settings.year} không hợp lệ (từ 2000 đến 2100)")
+        raise ReportError(_l("Năm: %(year)s không hợp lệ (từ 2000 đến 2100)", year=settings.year))
     as_of = settings.as_of or today
     plans = _plans(settings)
     plan_ids = [plan.id for plan in plans]
@@ -575,14 +578,15 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
     with_activities = {row[1] for row in tree}
     empty = [plan.code for plan in plans if plan.id not in with_activities]
     if empty:
-        raise ReportError(f"Kế hoạch «{', '.join(empty)}» chưa có hoạt động nào; không có số liệu để lập báo cáo")
+        raise ReportError(_l("Kế hoạch «%(codes)s» chưa có hoạt động nào; không có số liệu để lập báo cáo",
+                             codes=", ".join(empty)))
 
     by_activity = {key: Rollup(counts) for key, counts in _counts_by((Assignment.activity_id,), as_of, plan_ids,
                                                                         unit_ids).items()}
     if not by_activity:
         whom = f" của đơn vị {unit.name}" if unit else ""
-        raise ReportError(f"Năm {settings.year}: các kế hoạch đã chọn chưa có phân công nào{whom}; "
-                          "không có số liệu để lập báo cáo")
+        raise ReportError(_l("Năm %(year)s: các kế hoạch đã chọn chưa có phân công nào%(whom)s; không có số liệu "
+                             "để lập báo cáo", year=settings.year, whom=whom))
     groups: dict[int, GroupRow] = {}
     activities: list[ActivityRow] = []
     labels: dict[int, tuple[str, str]] = {}
@@ -724,12 +728,13 @@ def _unit_lines(as_of, plan_ids, unit_ids, labels) -> list[AssignmentLine]:
 def assemble_notice(settings: NoticeSettings, provider: ScoreProvider | None = None) -> NoticeData:
     """Figures of a results notice; ReportError when the period has no imported results."""
     if not settings.period.strip():
-        raise ReportError("Kỳ đánh giá: chưa nhập kỳ (ví dụ 2024-Q2)")
+        raise ReportError(_l("Kỳ đánh giá: chưa nhập kỳ (ví dụ 2024-Q2)"))
     provider = provider if provider is not None else default_score_provider()
     section = score_section(settings.framework, settings.period, provider)
     if section is None or not section.levels:
-        raise ReportError(f"Kỳ {period_text(settings.period)}: chưa có kết quả Bộ chỉ số «{settings.framework}» "
-                          "của các cơ quan, đơn vị; hãy nhập kết quả trước khi lập thông báo")
+        raise ReportError(_l("Kỳ %(period)s: chưa có kết quả Bộ chỉ số «%(framework)s» của các cơ quan, đơn vị; "
+                             "hãy nhập kết quả trước khi lập thông báo",
+                             period=period_text(settings.period), framework=settings.framework))
     province_name, place = _province()
     return NoticeData(settings=settings, province_name=province_name, place=place, scores=section)
 
@@ -767,33 +772,33 @@ def create_report(user, kind: str, title: str, settings: dict, narrative: dict, 
                   unit_id: int | None) -> Report:
     """A new report record (version 1 is queued by `new_version`); flushes, never commits."""
     if kind not in REPORT_KINDS:
-        raise ReportError(f"Loại báo cáo «{kind}» không hợp lệ")
+        raise ReportError(_l("Loại báo cáo «%(kind)s» không hợp lệ", kind=kind))
     if not can_create(user, kind, unit_id):
-        raise PermissionError("Bạn chỉ được lập báo cáo của đơn vị mình")
+        raise PermissionError(_l("Bạn chỉ được lập báo cáo của đơn vị mình"))
     bad = [fmt for fmt in formats if fmt not in FORMATS]
     if bad or not formats:
-        raise ReportError(f"Định dạng: chọn ít nhất một trong {', '.join(FORMATS)}")
+        raise ReportError(_l("Định dạng: chọn ít nhất một trong %(choices)s", choices=", ".join(FORMATS)))
     report = Report(kind=kind, title=title[:300], settings=settings, narrative=narrative, formats=list(formats),
                     unit_id=unit_id, created_by_id=getattr(user, "id", None))
     db.session.add(report)
     db.session.flush()
-    audit.record(user, "report.create", report, summary=f"Lập báo cáo «{report.title}»")
+    audit.record(user, "report.create", report, "audit.report.create", {"title": report.title})
     return report
 
 
 def update_narrative(user, report: Report, narrative: dict) -> None:
     """Save the office's text before (re)generation; flushes."""
     if not can_create(user, report.kind, report.unit_id):
-        raise PermissionError("Bạn không được sửa báo cáo này")
+        raise PermissionError(_l("Bạn không được sửa báo cáo này"))
     report.narrative = dict(narrative)
     db.session.flush()
-    audit.record(user, "report.edit", report, summary=f"Sửa nội dung báo cáo «{report.title}»")
+    audit.record(user, "report.edit", report, "audit.report.edit", {"title": report.title})
 
 
 def new_version(user, report: Report) -> ReportVersion:
     """Queue a new version (regenerating never overwrites a stored one); flushes."""
     if not can_create(user, report.kind, report.unit_id):
-        raise PermissionError("Bạn không được tạo lại báo cáo này")
+        raise PermissionError(_l("Bạn không được tạo lại báo cáo này"))
     number = (db.session.scalar(select(func.max(ReportVersion.number)).where(ReportVersion.report_id == report.id))
               or 0) + 1
     version = ReportVersion(report_id=report.id, number=number, state="queued", settings=dict(report.settings),
@@ -801,7 +806,7 @@ def new_version(user, report: Report) -> ReportVersion:
                             requested_by_id=getattr(user, "id", None), requested_at=utcnow())
     db.session.add(version)
     db.session.flush()
-    audit.record(user, "report.generate", report, summary=f"Yêu cầu tạo phiên bản {number}")
+    audit.record(user, "report.generate", report, "audit.report.generate", {"number": number, "title": report.title})
     return version
 
 

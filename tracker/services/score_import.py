@@ -233,8 +233,8 @@ def start_import(user, framework, period_label: str, filename: str, data: bytes,
     db.session.flush()
     check = check_table(grid, framework, period, mapping, matcher_for(scope_unit_id))
     record.messages = [message.as_dict() for message in check.messages]
-    audit.record(user, "upload", record, f"Tải lên bảng kết quả {record.original_name} ({framework.code}, "
-                                         f"kỳ {period.label})")
+    audit.record(user, "upload", record, "audit.score_import.upload",
+                 {"file": record.original_name, "framework": framework.code, "period": period.label})
     db.session.flush()
     return record
 
@@ -277,8 +277,9 @@ def confirm_import(user, record: ScoreImport, folder: Path) -> int:
                                user_id=getattr(user, "id", None))
     record.state, record.rows_saved, record.confirmed_at = "done", saved, utcnow()
     record.messages = [message.as_dict() for message in check.messages]
-    audit.record(user, "import", record, f"Nhập {len(check.parsed.rows)} dòng ({saved} điểm số) từ "
-                                         f"{record.original_name} vào {record.framework.code} kỳ {record.period.label}")
+    audit.record(user, "import", record, "audit.score_import.import",
+                 {"rows": len(check.parsed.rows), "scores": saved, "file": record.original_name,
+                  "framework": record.framework.code, "period": record.period.label})
     db.session.flush()
     return saved
 

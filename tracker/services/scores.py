@@ -419,6 +419,9 @@ class UnitResult:
     previous_rank: int | None = None
     points_change: Decimal | None = None
     rank_change_text: str = ""
+    #: places gained (positive) or lost since the previous period, when computed here; shown in the reader's
+    #: language (rank_change_text is the Vietnamese text of the reports, or the text printed in the source)
+    rank_delta: int | None = None
     #: the sum of the groups, shown next to a printed total that differs from it (within rounding)
     sum_of_groups: Decimal | None = None
 
@@ -555,6 +558,7 @@ def _compare(result: UnitResult, max_now: Decimal, previous: PeriodData | None, 
         else:
             result.points_change = yoy_change_percent(result.total, max_now, result.previous_total, max_before)
     delta, text = rank_change(before, now)
+    result.rank_delta = delta
     result.rank_change_text = text if delta is not None else (result.published_change or "")
 
 
@@ -888,10 +892,12 @@ def report_ratio(user, unit: Unit, node: FrameworkNode, period: Period, *, numer
                          **values)
         db.session.add(existing)
         db.session.flush()
-        audit.record(user, "create", existing, f"{unit.name} báo cáo {node.code} kỳ {period.label}: "
-                                               f"b = {numerator}, a = {denominator}")
+        audit.record(user, "create", existing, "audit.score.create",
+                     {"unit": unit.name, "code": node.code, "period": period.label},
+                     {"numerator": [None, numerator], "denominator": [None, denominator]})
     else:
-        audit.apply(user, existing, values, summary=f"{unit.name} cập nhật {node.code} kỳ {period.label}")
+        audit.apply(user, existing, values, "audit.score.update",
+                    {"unit": unit.name, "code": node.code, "period": period.label})
     period.revision = secrets.token_hex(8)  # cached results of the period are now stale
     db.session.flush()
     return existing

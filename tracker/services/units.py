@@ -4,11 +4,13 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from models import Unit, UnitKind, db
 from tracker import clock
 from tracker.domain.assignees import UnitInfo
+from tracker.domain.formatting import fmt_date
 from tracker.domain.textnorm import clean, fold, vn_sort_key
 from tracker.permissions import can, descendant_ids
 from tracker.services import audit
@@ -57,10 +59,10 @@ def load_units(data: dict, user=None) -> dict[str, int]:
             unit = Unit(code=spec["code"], **values)
             db.session.add(unit)
             db.session.flush()
-            audit.record(user, "create", unit, f"Tạo đơn vị {unit.name}")
+            audit.record(user, "create", unit, "audit.unit.create", {"unit": unit.name})
             existing[unit.code] = unit
             counts["created"] += 1
-        elif audit.apply(user, unit, values, summary=f"Cập nhật đơn vị {unit.name}"):
+        elif audit.apply(user, unit, values, "audit.unit.update", {"unit": unit.name}):
             counts["updated"] += 1
         for child_position, child in enumerate(spec.get("children", []) or []):
             visit(child, unit, child_position)
@@ -131,11 +133,11 @@ def search(query: str):
 # ---- administration: creating, editing and ending units; unit kinds ----
 
 UNIT_FIELD_LABELS = {
-    "code": "Mã đơn vị", "name": "Tên đơn vị", "kind_id": "Loại đơn vị", "parent_id": "Đơn vị cấp trên",
-    "aliases": "Tên gọi khác", "valid_from": "Ngày bắt đầu", "valid_to": "Ngày kết thúc",
-    "successor_id": "Đơn vị kế thừa", "email": "Thư điện tử",
+    "code": _l("Mã đơn vị"), "name": _l("Tên đơn vị"), "kind_id": _l("Loại đơn vị"), "parent_id": _l("Đơn vị cấp trên"),
+    "aliases": _l("Tên gọi khác"), "valid_from": _l("Ngày bắt đầu"), "valid_to": _l("Ngày kết thúc"),
+    "successor_id": _l("Đơn vị kế thừa"), "email": _l("Thư điện tử"),
 }
-KIND_FIELD_LABELS = {"code": "Mã loại", "name": "Tên loại", "level": "Cấp"}
+KIND_FIELD_LABELS = {"code": _l("Mã loại"), "name": _l("Tên loại"), "level": _l("Cấp")}
 
 
 class UnitError(ValueError):
@@ -160,7 +162,7 @@ def check_stamp(obj, expected: str | None, message: str) -> None:
 def _require_manager(actor) -> None:
     # actor None is the system (CLI, seed); people need the capability
     if actor is not None and not can(actor, "manage_units"):
-        raise PermissionDenied("Bạn không có quyền quản lý đơn vị")
+        raise PermissionDenied(_l("Bạn không có quyền quản lý đơn vị"))
 
 
 def parse_aliases(text: str | None) -> list[str]:
@@ -184,29 +186,33 @@ def _validate_unit(unit: Unit | None, values: dict) -> None:
     """Refuse duplicate codes, parent cycles, self-succession and inverted validity dates."""
     label = UNIT_FIELD_LABELS
     if not values["code"]:
-        raise UnitError("code", f"{label['code']}: không được để trống")
+        raise UnitError("code", _l("%(field)s: không được để trống", field=label["code"]))
     if not _UNIT_CODE.match(values["code"]):
-        raise UnitError("code", f"{label['code']}: «{values['code']}» chỉ được gồm chữ không dấu, số, «-», «.» "
-                                "hoặc «_» (tối đa 40 ký tự), ví dụ HG-STP")
+        raise UnitError("code", _l("%(field)s: «%(code)s» chỉ được gồm chữ không dấu, số, «-», «.» hoặc «_» "
+                                   "(tối đa 40 ký tự), ví dụ HG-STP", field=label["code"], code=values["code"]))
     if not values["name"]:
-        raise UnitError("name", f"{label['name']}: không được để trống")
+        raise UnitError("name", _l("%(field)s: không được để trống", field=label["name"]))
     clash = db.session.execute(
         select(Unit.id, Unit.name).where(func.upper(Unit.code) == values["code"].upper())).first()
     if clash and (unit is None or clash[0] != unit.id):
-        raise UnitError("code", f"{label['code']}: mã «{values['code']}» đã được dùng cho «{clash[1]}»")
+        raise UnitError("code", _l("%(field)s: mã «%(code)s» đã được dùng cho «%(unit)s»", field=label["code"],
+                                   code=values["code"], unit=clash[1]))
     if db.session.get(UnitKind, values["kind_id"]) is None:
-        raise UnitError("kind_id", f"{label['kind_id']}: không có loại đơn vị này")
+        raise UnitError("kind_id", _l("%(field)s: không có loại đơn vị này", field=label["kind_id"]))
     parent_id = values.get("parent_id")
     if parent_id is not None:
         if db.session.get(Unit, parent_id) is None:
-            raise UnitError("parent_id", f"{label['parent_id']}: không có đơn vị này")
+            raise UnitError("parent_id", _l("%(field)s: không có đơn vị này", field=label["parent_id"]))
         if unit is not None and parent_id in descendant_ids(unit.id, _parent_pairs()):
-            what = "chính đơn vị này" if parent_id == unit.id else "một đơn vị trực thuộc đơn vị này"
-            raise UnitError("parent_id", f"{label['parent_id']}: không thể là {what} (tạo vòng lặp trong cây)")
+            message = (_l("%(field)s: không thể là chính đơn vị này (tạo vòng lặp trong cây)",
+                          field=label["parent_id"]) if parent_id == unit.id else
+                       _l("%(field)s: không thể là một đơn vị trực thuộc đơn vị này (tạo vòng lặp trong cây)",
+                          field=label["parent_id"]))
+            raise UnitError("parent_id", message)
     valid_from, valid_to = values.get("valid_from"), values.get("valid_to")
     if valid_from and valid_to and valid_to < valid_from:
-        raise UnitError("valid_to", f"{label['valid_to']} ({valid_to:%d/%m/%Y}) không được trước "
-                                    f"{label['valid_from'].lower()} ({valid_from:%d/%m/%Y})")
+        raise UnitError("valid_to", _l("%(field)s (%(day)s) không được trước ngày bắt đầu (%(start)s)",
+                                       field=label["valid_to"], day=fmt_date(valid_to), start=fmt_date(valid_from)))
 
 
 def _validate_successor(unit: Unit, successor_id: int | None) -> None:
@@ -214,16 +220,16 @@ def _validate_successor(unit: Unit, successor_id: int | None) -> None:
     if successor_id is None:
         return
     if successor_id == unit.id:
-        raise UnitError("successor_id", f"{label}: một đơn vị không thể kế thừa chính nó")
+        raise UnitError("successor_id", _l("%(field)s: một đơn vị không thể kế thừa chính nó", field=label))
     successors = dict(db.session.execute(select(Unit.id, Unit.successor_id)).all())
     if successor_id not in successors:
-        raise UnitError("successor_id", f"{label}: không có đơn vị này")
+        raise UnitError("successor_id", _l("%(field)s: không có đơn vị này", field=label))
     # follow the chain from the successor: reaching this unit again would make history loop
     seen, current = set(), successor_id
     while current is not None and current not in seen:
         if current == unit.id:
-            raise UnitError("successor_id", f"{label}: đơn vị được chọn đã (gián tiếp) được đơn vị này kế thừa "
-                                            "— tạo vòng kế thừa")
+            raise UnitError("successor_id", _l("%(field)s: đơn vị được chọn đã (gián tiếp) được đơn vị này kế "
+                                               "thừa — tạo vòng kế thừa", field=label))
         seen.add(current)
         current = successors.get(current)
 
@@ -253,7 +259,7 @@ def create_unit(actor, values: dict) -> Unit:
     unit = Unit(**data, sort_order=(last or 0) + 1)
     db.session.add(unit)
     db.session.flush()
-    audit.record(actor, "create", unit, f"Tạo đơn vị {unit.code} · {unit.name}",
+    audit.record(actor, "create", unit, "audit.unit.create", {"unit": f"{unit.code} · {unit.name}"},
                  {field: [None, value] for field, value in data.items() if value not in (None, "", [])
                   and field != "search_text"})
     return unit
@@ -262,12 +268,12 @@ def create_unit(actor, values: dict) -> Unit:
 def update_unit(actor, unit: Unit, values: dict, expected_stamp: str | None = None) -> dict:
     """Edit a unit's code, name, kind, parent, aliases, start date and email; returns the audited changes."""
     _require_manager(actor)
-    check_stamp(unit, expected_stamp, f"Đơn vị {unit.code} vừa được người khác sửa. Thay đổi của bạn chưa được "
-                                      "lưu; hãy tải lại trang rồi nhập lại.")
+    check_stamp(unit, expected_stamp, _l("Đơn vị %(code)s vừa được người khác sửa. Thay đổi của bạn chưa được "
+                                         "lưu; hãy tải lại trang rồi nhập lại.", code=unit.code))
     data = _unit_values(values)
     _validate_unit(unit, {**data, "valid_to": unit.valid_to})
     folded = data.pop("search_text")
-    changes = audit.apply(actor, unit, data, summary=f"Sửa đơn vị {data['code']} · {data['name']}")
+    changes = audit.apply(actor, unit, data, "audit.unit.update", {"unit": f"{data['code']} · {data['name']}"})
     unit.search_text = folded  # derived from name and aliases, so not worth an audit line of its own
     return changes
 
@@ -276,27 +282,28 @@ def end_unit(actor, unit: Unit, *, valid_to: date, successor_id: int | None = No
              expected_stamp: str | None = None) -> dict:
     """End a unit on valid_to, naming its successor; the unit stays for history but is no longer active."""
     _require_manager(actor)
-    check_stamp(unit, expected_stamp, f"Đơn vị {unit.code} vừa được người khác sửa. Thay đổi của bạn chưa được "
-                                      "lưu; hãy tải lại trang rồi nhập lại.")
+    check_stamp(unit, expected_stamp, _l("Đơn vị %(code)s vừa được người khác sửa. Thay đổi của bạn chưa được "
+                                         "lưu; hãy tải lại trang rồi nhập lại.", code=unit.code))
     if valid_to is None:
-        raise UnitError("valid_to", f"{UNIT_FIELD_LABELS['valid_to']}: không được để trống")
+        raise UnitError("valid_to", _l("%(field)s: không được để trống", field=UNIT_FIELD_LABELS["valid_to"]))
     if unit.valid_from and valid_to < unit.valid_from:
-        raise UnitError("valid_to", f"{UNIT_FIELD_LABELS['valid_to']} ({valid_to:%d/%m/%Y}) không được trước "
-                                    f"ngày bắt đầu ({unit.valid_from:%d/%m/%Y})")
+        raise UnitError("valid_to", _l("%(field)s (%(day)s) không được trước ngày bắt đầu (%(start)s)",
+                                       field=UNIT_FIELD_LABELS["valid_to"], day=fmt_date(valid_to),
+                                       start=fmt_date(unit.valid_from)))
     _validate_successor(unit, successor_id)
     successor = db.session.get(Unit, successor_id) if successor_id else None
-    summary = f"Kết thúc đơn vị {unit.code} · {unit.name} từ {valid_to:%d/%m/%Y}"
+    args = {"unit": f"{unit.code} · {unit.name}", "day": valid_to}
     if successor:
-        summary += f", kế thừa: {successor.code} · {successor.name}"
-    return audit.apply(actor, unit, {"valid_to": valid_to, "successor_id": successor_id}, action="end",
-                       summary=summary)
+        args["successor"] = f"{successor.code} · {successor.name}"
+    return audit.apply(actor, unit, {"valid_to": valid_to, "successor_id": successor_id},
+                       "audit.unit.end_succeeded" if successor else "audit.unit.end", args, action="end")
 
 
 def reopen_unit(actor, unit: Unit) -> dict:
     """Undo an ending entered by mistake: clear the end date and successor."""
     _require_manager(actor)
-    return audit.apply(actor, unit, {"valid_to": None, "successor_id": None}, action="reopen",
-                       summary=f"Bỏ kết thúc đơn vị {unit.code} · {unit.name}")
+    return audit.apply(actor, unit, {"valid_to": None, "successor_id": None}, "audit.unit.reopen",
+                       {"unit": f"{unit.code} · {unit.name}"}, action="reopen")
 
 
 def active_children(unit: Unit, on: date) -> list[Unit]:
@@ -321,25 +328,26 @@ def save_kind(actor, kind: UnitKind | None, *, code: str, name: str, level: int)
     code, name = (code or "").strip().lower(), clean(name)
     label = KIND_FIELD_LABELS
     if not _KIND_CODE.match(code):
-        raise UnitError("code", f"{label['code']}: chỉ gồm chữ thường không dấu, số, «-» hoặc «_», "
-                                "bắt đầu bằng chữ (ví dụ: commune)")
+        raise UnitError("code", _l("%(field)s: chỉ gồm chữ thường không dấu, số, «-» hoặc «_», bắt đầu bằng chữ "
+                                   "(ví dụ: commune)", field=label["code"]))
     if not name:
-        raise UnitError("name", f"{label['name']}: không được để trống")
+        raise UnitError("name", _l("%(field)s: không được để trống", field=label["name"]))
     if level is None or not 0 <= level <= 9:
-        raise UnitError("level", f"{label['level']}: phải là số từ 0 (cấp tỉnh) đến 9")
+        raise UnitError("level", _l("%(field)s: phải là số từ 0 (cấp tỉnh) đến 9", field=label["level"]))
     clash = db.session.scalar(select(UnitKind.id).where(UnitKind.code == code))
     if clash and (kind is None or clash != kind.id):
-        raise UnitError("code", f"{label['code']}: mã «{code}» đã có")
+        raise UnitError("code", _l("%(field)s: mã «%(code)s» đã có", field=label["code"], code=code))
     if kind is None:
         last = db.session.scalar(select(func.max(UnitKind.sort_order)))
         kind = UnitKind(code=code, name=name, level=level, sort_order=(last or 0) + 1)
         db.session.add(kind)
         db.session.flush()
-        audit.record(actor, "create", kind, f"Tạo loại đơn vị {code} · {name}",
+        audit.record(actor, "create", kind, "audit.unit_kind.create", {"kind": f"{code} · {name}"},
                      {"code": [None, code], "name": [None, name], "level": [None, level]})
         return kind
     if code != kind.code and db.session.scalar(select(Unit.id).where(Unit.kind_id == kind.id).limit(1)):
-        raise UnitError("code", f"{label['code']}: không đổi được mã «{kind.code}» vì đã có đơn vị thuộc loại này "
-                                "(các cụm như «UBND cấp xã» tra theo mã)")
-    audit.apply(actor, kind, {"code": code, "name": name, "level": level}, summary=f"Sửa loại đơn vị {code}")
+        raise UnitError("code", _l("%(field)s: không đổi được mã «%(code)s» vì đã có đơn vị thuộc loại này (các cụm "
+                                   "như «UBND cấp xã» tra theo mã)", field=label["code"], code=kind.code))
+    audit.apply(actor, kind, {"code": code, "name": name, "level": level}, "audit.unit_kind.update",
+                {"kind": f"{code} · {name}"})
     return kind

@@ -1,12 +1,10 @@
 """Administration: the unit tree and unit kinds, users, and the audit log."""
-import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -29,6 +27,7 @@ from tracker.pagination import ListPage
 from tracker.permissions import descendant_ids, require
 from tracker.request_input import int_arg, page_arg
 from tracker.services import accounts
+from tracker.services import audit as audit_service
 from tracker.services import units as unit_service
 from tracker.services.assignments import ConflictError, PermissionDenied
 
@@ -348,26 +347,11 @@ def user_password(user_id: int):
 ENTITY_LABELS = {"Unit": _l("Đơn vị"), "UnitKind": _l("Loại đơn vị"), "User": _l("Người dùng"),
                  "Plan": _l("Kế hoạch"), "TaskGroup": _l("Nhóm nhiệm vụ"), "Task": _l("Nhiệm vụ"),
                  "Activity": _l("Hoạt động"), "Assignment": _l("Phân công"),
-                 "ExtensionRequest": _l("Đề nghị gia hạn")}
-ACTION_LABELS = {"create": _l("Tạo"), "update": _l("Sửa"), "delete": _l("Xóa"), "end": _l("Kết thúc"),
-                 "reopen": _l("Bỏ kết thúc"), "reset_password": _l("Đặt lại mật khẩu"),
-                 "change_password": _l("Đổi mật khẩu"), "reset_token": _l("Đặt lại mã lịch"),
-                 "submit": _l("Gửi hoàn thành"), "confirm": _l("Xác nhận"), "return": _l("Trả lại")}
-FIELD_LABELS = {
-    "code": _l("Mã"), "name": _l("Tên"), "kind_id": _l("Loại đơn vị"), "parent_id": _l("Đơn vị cấp trên"),
-    "aliases": _l("Tên gọi khác"), "valid_from": _l("Ngày bắt đầu"), "valid_to": _l("Ngày kết thúc"),
-    "successor_id": _l("Đơn vị kế thừa"), "email": _l("Thư điện tử"), "full_name": _l("Họ và tên"),
-    "role": _l("Vai trò"), "unit_id": _l("Đơn vị"), "active": _l("Đang hoạt động"), "locale": _l("Ngôn ngữ"),
-    "email_enabled": _l("Nhận thư điện tử"), "digest": _l("Thư tổng hợp"), "level": _l("Cấp"),
-    "username": _l("Tên đăng nhập"), "state": _l("Trạng thái"), "percent": _l("Tỷ lệ hoàn thành"),
-    "note": _l("Ghi chú"), "due_date": _l("Hạn"), "title": _l("Tiêu đề"),
-}
-#: fields holding a unit id, shown as the unit's code and name
-UNIT_REFERENCE_FIELDS = ("unit_id", "parent_id", "successor_id")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-
-
+                 "ExtensionRequest": _l("Đề nghị gia hạn"), "PlanImport": _l("Nạp kế hoạch từ tệp"),
+                 "Framework": _l("Bộ chỉ số"), "FrameworkNode": _l("Chỉ tiêu"), "Score": _l("Kết quả chỉ tiêu"),
+                 "ScoreImport": _l("Nhập bảng kết quả"), "Report": _l("Báo cáo"),
+                 "ReminderPolicy": _l("Chính sách nhắc hạn"), "DayOverride": _l("Ngày nghỉ, ngày làm bù"),
+                 "Notification": _l("Thông báo")}
 def _day_bounds(day_from: date | None, day_to: date | None) -> tuple[datetime | None, datetime | None]:
     """Local calendar days → UTC instants: [start of day_from, start of the day after day_to)."""
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
@@ -388,26 +372,6 @@ def _parse_day_arg(name: str, label: str, errors: list[str]) -> date | None:
         errors.append(_("%(field)s: ngày «%(text)s» không hợp lệ; hãy ghi theo dạng dd/mm/yyyy", field=label,
                         text=text))
         return None
-
-
-def _display_value(field: str, value, unit_names: dict[int, str], kind_names: dict[int, str]) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return _("có") if value else _("không")
-    if field in UNIT_REFERENCE_FIELDS and isinstance(value, int):
-        return unit_names.get(value, f"#{value}")
-    if field == "kind_id" and isinstance(value, int):
-        return kind_names.get(value, f"#{value}")
-    if field == "role":
-        return str(dict(ROLE_CHOICES).get(value, value))
-    if isinstance(value, list):
-        return "; ".join(str(item) for item in value)
-    if isinstance(value, str) and _ISO_DATE.match(value):
-        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
-    if isinstance(value, str) and _ISO_DATETIME.match(value):
-        return to_user_timezone(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M")
-    return str(value)
 
 
 @bp.route("/audit")
@@ -435,25 +399,7 @@ def audit():
         query = query.where(AuditEntry.at <= end)
     pagination = db.paginate(query, page=page_arg(), per_page=current_app.config["PER_PAGE"], error_out=False)
 
-    # names for every unit and kind referenced on this page, in one query each
-    unit_refs = {value for entry in pagination.items for field, pair in (entry.changes or {}).items()
-                 if field in UNIT_REFERENCE_FIELDS for value in pair if isinstance(value, int)}
-    kind_refs = {value for entry in pagination.items for field, pair in (entry.changes or {}).items()
-                 if field == "kind_id" for value in pair if isinstance(value, int)}
-    unit_names = ({row[0]: f"{row[1]} · {row[2]}" for row in db.session.execute(
-        select(Unit.id, Unit.code, Unit.name).where(Unit.id.in_(unit_refs)))} if unit_refs else {})
-    kind_names = ({row[0]: row[1] for row in db.session.execute(
-        select(UnitKind.id, UnitKind.name).where(UnitKind.id.in_(kind_refs)))} if kind_refs else {})
-    rows = [{
-        "entry": entry,
-        "at": to_user_timezone(entry.at),
-        "action": str(ACTION_LABELS.get(entry.action, entry.action)),
-        "entity": str(ENTITY_LABELS.get(entry.entity_type, entry.entity_type)),
-        "changes": [(str(FIELD_LABELS.get(field, field)),
-                     _display_value(field, pair[0], unit_names, kind_names),
-                     _display_value(field, pair[1], unit_names, kind_names))
-                    for field, pair in (entry.changes or {}).items()],
-    } for entry in pagination.items]
+    rows = audit_service.describe(pagination.items)
 
     entity_types = db.session.scalars(select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type))
     actors = db.session.execute(select(User.id, User.username, User.full_name)

@@ -2,6 +2,7 @@
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -104,7 +105,9 @@ def calendar_feed(token: str):
     user = calendar.user_for_token(token)
     if user is None:
         abort(404)
-    body = calendar.feed(user, current_app.config.get("BASE_URL") or request.host_url)
+    # a calendar app has no session: the feed speaks the language its owner chose
+    with force_locale(user.locale or "vi"):
+        body = calendar.feed(user, current_app.config.get("BASE_URL") or request.host_url)
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": 'inline; filename="dondoc.ics"', "Cache-Control": "private, max-age=300"})
 

@@ -3,6 +3,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
@@ -11,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from forms.report import NoticeForm, RegenerateForm, YearReportForm
 from models import Plan, Report, ReportVersion, Unit, db
-from tracker import clock
+from tracker import clock, messages
 from tracker.domain.formatting import parse_vn_date
 from tracker.domain.frameworks import load_frameworks
 from tracker.jobs_queue import enqueue, queue
@@ -117,10 +118,10 @@ def _texts(form, keys) -> dict:
     return {key: getattr(form, key).data or "" for key in keys}
 
 
-def _year_title(settings: service.YearSettings, unit: Unit | None) -> str:
-    whom = f" — {unit.name}" if unit else ""
-    plans = f" ({', '.join(settings.plan_codes)})" if settings.plan_codes else ""
-    return _("Báo cáo tổng kết năm %(year)s", year=settings.year) + plans + whom
+def _stored_title(report: Report) -> str:
+    """The title kept on the row (Vietnamese, like the documents); pages render it in the reader's language."""
+    with force_locale("vi"):
+        return messages.report_title(report)
 
 
 def _save_year(form: YearReportForm, report: Report | None):
@@ -136,11 +137,13 @@ def _save_year(form: YearReportForm, report: Report | None):
         return None
     narrative = _texts(form, YearReportForm.NARRATIVE_KEYS + YearReportForm.DOC_KEYS)
     if report is None:
-        return service.create_report(current_user, "year", _year_title(settings, unit), settings.to_dict(), narrative,
+        title = _stored_title(Report(kind="year", settings=settings.to_dict(), unit=unit))
+        return service.create_report(current_user, "year", title, settings.to_dict(), narrative,
                                      list(form.formats.data), unit.id if unit else None)
     report.settings, report.formats, report.unit_id = settings.to_dict(), list(form.formats.data), (
         unit.id if unit else None)
-    report.title = _year_title(settings, unit)
+    report.unit = unit
+    report.title = _stored_title(report)
     service.update_narrative(current_user, report, narrative)
     return report
 
@@ -153,7 +156,7 @@ def _save_notice(form: NoticeForm, report: Report | None):
         form.period.errors = list(form.period.errors) + [str(error)]
         return None
     narrative = _texts(form, NoticeForm.NARRATIVE_KEYS + NoticeForm.DOC_KEYS)
-    title = _("Thông báo kết quả %(framework)s kỳ %(period)s", framework=settings.framework, period=settings.period)
+    title = _stored_title(Report(kind="notice", settings=settings.to_dict()))
     if report is None:
         return service.create_report(current_user, "notice", title, settings.to_dict(), narrative,
                                      list(form.formats.data), None)
