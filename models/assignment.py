@@ -111,10 +111,13 @@ class ExtensionRequest(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str] = mapped_column(Text, default="")
+    #: optimistic lock: of simultaneous decisions the database lets one through, the others conflict
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     assignment: Mapped[Assignment] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    __mapper_args__ = {"version_id_col": version}
 
 
 @event.listens_for(ProgressUpdate, "before_update")

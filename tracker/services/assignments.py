@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import Boolean, case, cast, func, literal, select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -243,16 +244,39 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
     return request
 
 
-def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: str) -> ExtensionRequest:
-    """The office approves or refuses; the original deadline is always kept on the assignment."""
+def extension_conflict_message() -> str:
+    """What the office reads when another decision on the same request got there first."""
+    return _("Đề nghị gia hạn này đã được xử lý (có thể do người khác, hoặc do bấm nút hai lần). "
+             "Quyết định của bạn chưa được lưu; hãy tải lại trang để xem kết quả.")
+
+
+def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: str,
+                     expected_version: int | str | None) -> ExtensionRequest:
+    """The office approves or refuses; the original deadline is always kept on the assignment.
+
+    Of simultaneous decisions exactly one is recorded: the request's UPDATE carries the version read
+    (version_id_col), so the database lets only the first through and the others raise ConflictError.
+    """
     if not can(user, "review"):
         raise PermissionDenied("Chỉ Văn phòng UBND tỉnh quyết định gia hạn")
+    if expected_version is not None:
+        try:
+            seen = int(expected_version)
+        except (TypeError, ValueError):
+            raise WorkflowError(_("Phiên bản dữ liệu không hợp lệ; hãy tải lại trang")) from None
+        if seen != request.version:
+            raise ConflictError(extension_conflict_message())
     if request.state != "pending":
-        raise WorkflowError("Đề nghị này đã được xử lý")
+        raise ConflictError(extension_conflict_message())
     assignment = request.assignment
-    _apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
-                                "decided_at": utcnow(), "decision_note": note}, action="extension_decision",
-                summary="Duyệt gia hạn" if approve else "Từ chối gia hạn")
+    try:
+        # the request's row first: a lost race stops here, before anything else is written
+        audit.apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
+                                    "decided_at": utcnow(), "decision_note": note}, action="extension_decision",
+                    summary="Duyệt gia hạn" if approve else "Từ chối gia hạn")
+    except StaleDataError as error:
+        db.session.rollback()
+        raise ConflictError(extension_conflict_message()) from error
     if approve:
         _apply(user, assignment, {"extended_due": request.requested_due}, action="extend",
                     summary=f"Gia hạn đến {request.requested_due:%d/%m/%Y}")
@@ -261,3 +285,4 @@ def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: st
     _flush()
     notifications.notify_extension_decided(request)
     return request
+

@@ -238,7 +238,8 @@ def decide_extension(extension_id: int):
         return _render_detail(_load_assignment(assignment_id), 400, error=message)
     approve = bool(form.approve.data)
     try:
-        workflow.decide_extension(current_user, extension, approve=approve, note=(form.note.data or "").strip())
+        workflow.decide_extension(current_user, extension, approve=approve, note=(form.note.data or "").strip(),
+                                  expected_version=int(form.version.data))
         db.session.commit()
     except workflow.PermissionDenied:
         db.session.rollback()

@@ -1,0 +1,27 @@
+"""extension_request.version: optimistic lock so simultaneous decisions cannot both be recorded
+
+Revision ID: review01
+Revises: 0e317cf36662
+Create Date: 2026-12-03 16:45:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'review01'
+down_revision = '0e317cf36662'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # existing requests start at version 1, as new ones do
+    with op.batch_alter_table('extension_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
+
+
+def downgrade():
+    with op.batch_alter_table('extension_request', schema=None) as batch_op:
+        batch_op.drop_column('version')
