@@ -16,6 +16,8 @@ from models import Assignment, AuditEntry, ExtensionRequest, Notification, Progr
 from tests.test_assignments_pages import OFFICE_UNIT, OWN_UNIT, PASSWORD, TODAY, make_assignment
 from tracker.services import assignments as workflow
 
+DECISION_KINDS = ("extension_approved", "extension_refused")
+
 
 @pytest.fixture()
 def live_server(app, db):
@@ -76,8 +78,9 @@ def _decision_facts(db, assignment_id: int, extension_id: int) -> dict:
         "audit": _count(db, AuditEntry, AuditEntry.action == "extension_decision",
                         AuditEntry.entity_id == extension_id),
         "notified_kinds": set(db.session.scalars(select(Notification.kind).where(
-            Notification.ref == f"ext:{extension_id}"))),
-        "notifications": _count(db, Notification, Notification.ref == f"ext:{extension_id}"),
+            Notification.ref == f"ext:{extension_id}", Notification.kind.in_(DECISION_KINDS)))),
+        "notifications": _count(db, Notification, Notification.ref == f"ext:{extension_id}",
+                                Notification.kind.in_(DECISION_KINDS)),
     }
 
 

@@ -155,10 +155,14 @@ class DigestCounts:
     events: int = 0
     horizon: int = 7
     escalated_after: int = 0
+    #: the office's decisions waiting: completions to confirm or return, extension requests to decide
+    awaiting_confirmation: int = 0
+    pending_extensions: int = 0
 
     def is_empty(self) -> bool:
         """An empty digest is never sent."""
-        return not (self.due_soon or self.overdue or self.escalated or self.stale_units or self.events)
+        return not (self.due_soon or self.overdue or self.escalated or self.stale_units or self.events
+                    or self.awaiting_confirmation or self.pending_extensions)
 
 
 def digest_headline(counts: DigestCounts) -> str:
@@ -171,6 +175,10 @@ def digest_headline(counts: DigestCounts) -> str:
     if counts.escalated:
         parts.append(f"{counts.escalated} việc quá hạn trên {counts.escalated_after} ngày cần lãnh đạo chỉ đạo"
                      if counts.escalated_after else f"{counts.escalated} việc quá hạn cần lãnh đạo chỉ đạo")
+    if counts.awaiting_confirmation:
+        parts.append(f"{counts.awaiting_confirmation} báo cáo hoàn thành chờ xác nhận")
+    if counts.pending_extensions:
+        parts.append(f"{counts.pending_extensions} đề nghị gia hạn chờ duyệt")
     if counts.stale_units:
         parts.append(f"{counts.stale_units} đơn vị không cập nhật tiến độ")
     if counts.events:

@@ -189,6 +189,8 @@ def update_progress(user, assignment: Assignment, *, percent: int, note: str, ex
         db.session.add(Attachment(assignment_id=assignment.id, update_id=update.id,
                                   uploaded_by_id=getattr(user, "id", None), **values))
     _flush()
+    if submit:
+        notifications.notify_completion_submitted(update, files=len(files or []))
     return update
 
 
@@ -242,6 +244,7 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
                  {"requested_due": [None, requested_due]})
     _history(assignment, user, "extension_request", assignment.state, note=f"{requested_due:%d/%m/%Y}: {reason}")
     _flush()
+    notifications.notify_extension_requested(request)
     return request
 
 

@@ -17,7 +17,9 @@ from models import (
     Activity,
     Assignment,
     DayOverride,
+    ExtensionRequest,
     Notification,
+    Plan,
     ReminderPolicy,
     ReminderScan,
     Unit,
@@ -28,6 +30,7 @@ from models import (
 )
 from tracker import clock
 from tracker.domain import reminders as rules
+from tracker.permissions import descendant_ids
 from tracker.services import audit
 
 #: workflow states in which a unit still owes the work (submitted work waits for the office, not the unit)
@@ -304,11 +307,13 @@ def _assign_recipients(per_unit: dict[int, _UnitOwes], office_items: list[dict],
     officers: dict[int, list[int]] = {}
     heads: dict[int, list[int]] = {}
     office_users: list[int] = []
+    office_units: dict[int, int] = {}
     for user_id, role, unit_id in db.session.execute(
             select(User.id, User.role, User.unit_id).where(User.active.is_(True),
                                                            User.role.in_(("unit_officer", "unit_head", "office")))):
         if role == "office":
             office_users.append(user_id)
+            office_units[user_id] = unit_id
         else:
             (officers if role == "unit_officer" else heads).setdefault(unit_id, []).append(user_id)
 
@@ -352,9 +357,80 @@ def _assign_recipients(per_unit: dict[int, _UnitOwes], office_items: list[dict],
             _add_section(digest, "stale", f"Đơn vị không cập nhật tiến độ {policy.stale_after_days} ngày", items,
                          len(stale))
             digest.counts.stale_units += len(stale)
+    _add_office_decisions(office_units, digest_of)
 
     _attach_waiting_events(digests)
     return {user_id: d for user_id, d in digests.items() if not d.counts.is_empty()}
+
+
+def _waiting_by_issuer(query, order_by) -> tuple[dict, dict]:
+    """Counts and the first ITEMS_PER_SECTION rows per issuing province of a query over waiting assignments.
+
+    Two queries whatever the number of rows: a grouped count and a windowed list.
+    """
+    ranked = query.add_columns(func.row_number().over(partition_by=Plan.issuer_unit_id, order_by=order_by)
+                               .label("rank")).subquery()
+    counts = dict(db.session.execute(select(ranked.c.issuer, func.count()).group_by(ranked.c.issuer)).all())
+    items: dict[int | None, list] = {}
+    for row in db.session.execute(select(ranked).where(ranked.c.rank <= ITEMS_PER_SECTION)
+                                  .order_by(ranked.c.issuer, ranked.c.rank)):
+        items.setdefault(row.issuer, []).append(row)
+    return counts, items
+
+
+#: the office's decisions listed in its digest: section key, title, link, what the item's date means
+OFFICE_DECISIONS = (
+    ("awaiting", "Báo cáo hoàn thành chờ xác nhận", "/assignments/{id}#review", "báo ngày {:%d/%m/%Y}"),
+    ("extensions", "Đề nghị gia hạn chờ duyệt", "/assignments/{id}#extensions", "xin đến {:%d/%m/%Y}"),
+)
+
+
+def _decision_label(row, detail: str) -> str:
+    label = f"{row.unit}: {_item_label(row.number or '', row.content or '', row.period or '', '')}"
+    return f"{label} ({detail.format(row.detail_date)})" if row.detail_date else label
+
+
+def _add_office_decisions(office_units: dict[int, int], digest_of: Callable[[int], _Digest]) -> None:
+    """List for each office user what awaits its decision in its province: completions and extension requests."""
+    if not office_units:
+        return
+    base = (select(Plan.issuer_unit_id.label("issuer"), Assignment.id.label("assignment_id"),
+                   Unit.name.label("unit"), Activity.number.label("number"),
+                   func.substr(Activity.content, 1, 150).label("content"), Assignment.period_label.label("period"))
+            .join(Activity, Activity.id == Assignment.activity_id).join(Plan, Plan.id == Assignment.plan_id)
+            .join(Unit, Unit.id == Assignment.unit_id))
+    waiting = {
+        "awaiting": _waiting_by_issuer(
+            base.add_columns(Assignment.completed_on.label("detail_date")).where(Assignment.state == "submitted"),
+            (Assignment.last_update_at, Assignment.id)),
+        "extensions": _waiting_by_issuer(
+            base.join(ExtensionRequest, ExtensionRequest.assignment_id == Assignment.id)
+            .add_columns(ExtensionRequest.requested_due.label("detail_date"))
+            .where(ExtensionRequest.state == "pending"),
+            (ExtensionRequest.at, ExtensionRequest.id)),
+    }
+    issuers = {issuer for counts, _items in waiting.values() for issuer in counts}
+    if not issuers:
+        return
+    # an office user decides for the provinces above its unit; plans naming no issuer go to every office user
+    pairs = db.session.execute(select(Unit.id, Unit.parent_id)).all()
+    reach = {issuer: descendant_ids(issuer, pairs) for issuer in issuers if issuer is not None}
+    for user_id, unit_id in office_units.items():
+        mine = [issuer for issuer in issuers if issuer is None or unit_id in reach[issuer]]
+        for key, title, url, detail in OFFICE_DECISIONS:
+            counts, rows = waiting[key]
+            count = sum(counts.get(issuer, 0) for issuer in mine)
+            if not count:
+                continue
+            items = [{"id": row.assignment_id, "label": _decision_label(row, detail),
+                      "url": url.format(id=row.assignment_id)}
+                     for issuer in mine for row in rows.get(issuer, [])]
+            digest = digest_of(user_id)
+            _add_section(digest, key, title, items, count)
+            if key == "awaiting":
+                digest.counts.awaiting_confirmation += count
+            else:
+                digest.counts.pending_extensions += count
 
 
 def _add_section(digest: _Digest, key: str, title: str, items: list[dict], count: int) -> None:
@@ -430,6 +506,8 @@ def _write_batch(day: date, digests: dict[int, _Digest]) -> None:
 
 def _digest_link(sections: list[dict]) -> str:
     keys = {s["key"] for s in sections}
+    if keys & {"awaiting", "extensions"}:
+        return "/assignments/review"
     if keys & {"office", "stale"}:
         return "/dashboard"
     if keys & {"due_soon", "overdue", "head"}:
