@@ -16,7 +16,7 @@ from tests.test_assignments_pages import (
     version_on_page,
 )
 from tracker.domain.reminders import DigestCounts, digest_headline
-from tracker.services import reminders
+from tracker.services import notifications, reminders
 from tracker.services.units import DATA_DIR, load_units_file
 
 
@@ -150,3 +150,19 @@ def test_headline_counts_the_office_decisions():
     counts = DigestCounts(awaiting_confirmation=2, pending_extensions=1)
     assert not counts.is_empty()
     assert digest_headline(counts) == "2 báo cáo hoàn thành chờ xác nhận, 1 đề nghị gia hạn chờ duyệt"
+
+
+def test_demo_history_leaves_no_unread_notices_or_emails(db):
+    from tracker.services import seed
+
+    seed.seed_demo(today=TODAY)
+    db.session.commit()
+    office = db.session.scalar(select(User).where(User.username == "vanphong"))
+    waiting = db.session.scalars(select(Notification.kind).where(
+        (Notification.read_at.is_(None)) | (Notification.email_state.in_(("wait", "pending"))))).all()
+    assert waiting == [] and notifications.unread_count(office) == 0
+    # what still awaits the office reaches it through its next digest
+    reminders.scan_day(TODAY, on_batch=db.session.commit)
+    digest = db.session.scalar(select(Notification).where(Notification.user_id == office.id,
+                                                          Notification.kind == "digest"))
+    assert "báo cáo hoàn thành chờ xác nhận" in digest.payload["headline"]
