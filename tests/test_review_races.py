@@ -158,3 +158,20 @@ def test_simultaneous_confirm_and_return_one_wins(app, db, units, make_user, liv
     notified = set(db.session.scalars(select(Notification.kind).where(
         Notification.kind.in_(("completion_confirmed", "completion_returned")))))
     assert (reviews, audits, len(notified)) == (1, 1, 1)
+
+
+def test_double_click_extension_request_records_one_request(app, db, units, make_user, live_server):
+    assignment_id = make_assignment(db, units, due=TODAY + timedelta(days=5))
+    officer = make_user("unit_officer", OWN_UNIT)
+    office = make_user("office", OFFICE_UNIT)
+    session = _sessions(live_server, [officer])[0]
+    url = f"{live_server}/assignments/{assignment_id}/extension"
+    data = {"requested_due": f"{TODAY + timedelta(days=40):%d/%m/%Y}", "reason": "Chờ số liệu", "ask": "x"}
+
+    responses = _post_at_once([(session, url, data), (session, url, data)])
+
+    assert sorted(r.status_code for r in responses) == [302, 409], [r.status_code for r in responses]
+    assert "Đã có một đề nghị gia hạn đang chờ xử lý" in next(r.text for r in responses if r.status_code == 409)
+    assert _count(db, ExtensionRequest, ExtensionRequest.assignment_id == assignment_id) == 1
+    assert _count(db, ProgressUpdate, ProgressUpdate.action == "extension_request") == 1
+    assert _count(db, Notification, Notification.user_id == office.id, Notification.kind == "extension_requested") == 1

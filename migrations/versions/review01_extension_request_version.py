@@ -1,4 +1,4 @@
-"""extension_request.version: optimistic lock so simultaneous decisions cannot both be recorded
+"""extension_request: a version so simultaneous decisions cannot both be recorded, one pending request per assignment
 
 Revision ID: review01
 Revises: 0e317cf36662
@@ -20,8 +20,11 @@ def upgrade():
     # existing requests start at version 1, as new ones do
     with op.batch_alter_table('extension_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
+    op.create_index('uq_extension_request_one_pending', 'extension_request', ['assignment_id'], unique=True,
+                    sqlite_where=sa.text("state = 'pending'"), postgresql_where=sa.text("state = 'pending'"))
 
 
 def downgrade():
+    op.drop_index('uq_extension_request_one_pending', table_name='extension_request')
     with op.batch_alter_table('extension_request', schema=None) as batch_op:
         batch_op.drop_column('version')

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, case, cast, func, literal, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -239,7 +240,12 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
     request = ExtensionRequest(assignment_id=assignment.id, requested_by_id=user.id,
                                current_due=assignment.due_in_force, requested_due=requested_due, reason=reason)
     db.session.add(request)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # a simultaneous request (a double-click) was recorded first
+        db.session.rollback()
+        raise ConflictError(_("Đã có một đề nghị gia hạn đang chờ xử lý (có thể do bấm nút hai lần); "
+                              "đề nghị này không được gửi lần nữa.")) from error
     audit.record(user, "extension_request", assignment, f"Xin gia hạn đến {requested_due:%d/%m/%Y}",
                  {"requested_due": [None, requested_due]})
     _history(assignment, user, "extension_request", assignment.state, note=f"{requested_due:%d/%m/%Y}: {reason}")
