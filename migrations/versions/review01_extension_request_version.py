@@ -20,6 +20,11 @@ def upgrade():
     # existing requests start at version 1, as new ones do
     with op.batch_alter_table('extension_request', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
+    # requests sent twice before this revision (a double-click): the first stays pending, the copies are closed
+    op.execute("UPDATE extension_request SET state = 'refused', "
+               "decision_note = 'Trùng với đề nghị gửi trước (gửi hai lần)' "
+               "WHERE state = 'pending' AND id > (SELECT MIN(e.id) FROM extension_request e "
+               "WHERE e.assignment_id = extension_request.assignment_id AND e.state = 'pending')")
     op.create_index('uq_extension_request_one_pending', 'extension_request', ['assignment_id'], unique=True,
                     sqlite_where=sa.text("state = 'pending'"), postgresql_where=sa.text("state = 'pending'"))
 
