@@ -166,3 +166,17 @@ def test_demo_history_leaves_no_unread_notices_or_emails(db):
     digest = db.session.scalar(select(Notification).where(Notification.user_id == office.id,
                                                           Notification.kind == "digest"))
     assert "báo cáo hoàn thành chờ xác nhận" in digest.payload["headline"]
+
+
+def test_notice_texts_read_as_sentences():
+    from datetime import date
+
+    from tracker.services.notifications import completion_submitted_text, extension_requested_text
+
+    _subject, body = completion_submitted_text("Sở Tư pháp", "1.1 Rà soát", date(2025, 3, 3), date(2025, 3, 1),
+                                               "12/BC", None, 0, "Đã xong")
+    assert body.endswith("Ghi chú: Đã xong. Chờ Văn phòng xác nhận hoặc trả lại.")
+    assert "Văn bản 12/BC." in body and "ngày 03/03/2025 (hạn 01/03/2025)" in body
+    _subject, body = extension_requested_text("Sở Tư pháp", "1.1 Rà soát", date(2025, 3, 1), date(2025, 4, 1),
+                                              "Chờ số liệu!")
+    assert body.endswith("Lý do: Chờ số liệu! Chờ Văn phòng quyết định.")

@@ -60,7 +60,10 @@ def _office_users(issuer_unit_id: int | None) -> list[tuple]:
 
 
 def _work_label(assignment: Assignment) -> str:
-    label = f"{assignment.activity.number} {assignment.activity.content[:100]}".strip()
+    content = assignment.activity.content
+    if len(content) > 100:  # cut between words, and say so
+        content = content[:100].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    label = f"{assignment.activity.number} {content}".strip()
     if assignment.period_label:
         label += f" — {assignment.period_label}"
     return label
@@ -101,6 +104,12 @@ def notify_review(update_row: ProgressUpdate) -> int:
     return _write(rows)
 
 
+def _sentence(text: str) -> str:
+    """The user's text as a sentence, so what follows it does not run on."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…" else text + "."
+
+
 def completion_submitted_text(unit: str, label: str, completed_on: date, due: date, evidence_number: str,
                               evidence_date: date | None, files: int, note: str) -> tuple[str, str]:
     """Subject and body telling the office that a unit reported its work done."""
@@ -112,7 +121,7 @@ def completion_submitted_text(unit: str, label: str, completed_on: date, due: da
     if files:
         parts.append(f"{files} tệp minh chứng.")
     if note:
-        parts.append(f"Ghi chú: {note}")
+        parts.append(f"Ghi chú: {_sentence(note)}")
     parts.append("Chờ Văn phòng xác nhận hoặc trả lại.")
     return subject, " ".join(parts)
 
@@ -134,7 +143,7 @@ def extension_requested_text(unit: str, label: str, current_due: date, requested
     """Subject and body telling the office that a unit asks for a later deadline."""
     subject = f"{unit} xin gia hạn đến {requested_due:%d/%m/%Y}: {label}"
     body = (f"{unit} đề nghị gia hạn việc «{label}» từ {current_due:%d/%m/%Y} đến {requested_due:%d/%m/%Y}. "
-            f"Lý do: {reason} Chờ Văn phòng quyết định.")
+            f"Lý do: {_sentence(reason)} Chờ Văn phòng quyết định.")
     return subject, body
 
 
