@@ -180,3 +180,16 @@ def test_notice_texts_read_as_sentences():
     _subject, body = extension_requested_text("Sở Tư pháp", "1.1 Rà soát", date(2025, 3, 1), date(2025, 4, 1),
                                               "Chờ số liệu!")
     assert body.endswith("Lý do: Chờ số liệu! Chờ Văn phòng quyết định.")
+
+
+def test_escalated_items_name_their_unit_once(db, make_user):
+    from tests.reminders_support import digest_of, make_assignments
+
+    officer = make_user("unit_officer", OWN_UNIT)
+    head = make_user("unit_head", OWN_UNIT)
+    office = make_user("office", OFFICE_UNIT)
+    make_assignments(db, officer.unit_id, [TODAY - timedelta(days=9)])  # head and office both hear on day 9
+    reminders.scan_day(TODAY, on_batch=db.session.commit)
+    labels = [item["label"] for user in (head, office) for s in digest_of(db, user.id, TODAY).payload["sections"]
+              if s["key"] in ("head", "office") for item in s["items"]]
+    assert len(labels) == 2 and all(label.count("Sở Tư pháp:") == 1 for label in labels), labels

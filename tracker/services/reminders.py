@@ -293,11 +293,13 @@ def _build_digests(day: date, policy: rules.Policy, calendar: rules.WorkCalendar
     unit_names = dict(db.session.execute(
         select(Unit.id, Unit.name).where(Unit.id.in_(set(per_unit) | {s["unit_id"] for s in stale}
                                                      | {i["unit_id"] for i in office_items}))).all())
-    for item in office_items:
-        item["label"] = f"{unit_names.get(item['unit_id'], '')}: {item['label']}"
+    # the head's and the office's lists name the unit; an item may sit in both (and in the unit's own list),
+    # so each list gets its own copies rather than prefixing a shared item twice
+    office_items = [dict(item, label=f"{unit_names.get(item['unit_id'], '')}: {item['label']}")
+                    for item in office_items]
     for owes in per_unit.values():
-        for item in owes.head:
-            item["label"] = f"{unit_names.get(item['unit_id'], '')}: {item['label']}"
+        owes.head = [dict(item, label=f"{unit_names.get(item['unit_id'], '')}: {item['label']}")
+                     for item in owes.head]
 
     return _assign_recipients(per_unit, office_items, office_count, stale, unit_names, policy)
 
