@@ -80,6 +80,8 @@ class ExtensionDecisionForm(Form):
 
     note = TextAreaField(_l("Ý kiến của Văn phòng"), validators=[
         Length(max=2000, message=_l("Ý kiến dài quá 2.000 ký tự"))])
+    #: the version of the request the office saw; a decision already taken makes it stale (409)
+    version = HiddenField(validators=[DataRequired(_l("Thiếu phiên bản dữ liệu; hãy tải lại trang")), _check_version])
     back = HiddenField()
     approve = SubmitField(_l("Duyệt gia hạn"))
     refuse = SubmitField(_l("Từ chối"))

@@ -1,7 +1,7 @@
 """What a unit owes on an activity (one row per unit and period), its append-only history and evidence."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import TimestampMixin, UTCDateTime, db, utcnow
@@ -99,6 +99,10 @@ class Attachment(db.Model):
 
 
 class ExtensionRequest(db.Model):
+    # one pending request per assignment, decided by the database: a double-clicked request cannot make two
+    __table_args__ = (Index("uq_extension_request_one_pending", "assignment_id", unique=True,
+                            sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"), index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -111,10 +115,13 @@ class ExtensionRequest(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_note: Mapped[str] = mapped_column(Text, default="")
+    #: optimistic lock: of simultaneous decisions the database lets one through, the others conflict
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     assignment: Mapped[Assignment] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    __mapper_args__ = {"version_id_col": version}
 
 
 @event.listens_for(ProgressUpdate, "before_update")

@@ -8,8 +8,8 @@ from .base import TimestampMixin, UTCDateTime, db, utcnow
 from .user import User
 
 #: notification kinds: the daily digest, then one kind per event
-NOTIFICATION_KINDS = ("digest", "assignment_created", "completion_confirmed", "completion_returned",
-                      "extension_approved", "extension_refused")
+NOTIFICATION_KINDS = ("digest", "assignment_created", "completion_submitted", "completion_confirmed",
+                      "completion_returned", "extension_requested", "extension_approved", "extension_refused")
 #: email_state values: none (no email wanted), wait (bundled into the next digest), pending, sending, sent,
 #: failed (gave up after the retries; the office sees it and may resend), bundled (went out inside a digest)
 EMAIL_STATES = ("none", "wait", "pending", "sending", "sent", "failed", "bundled")

@@ -487,7 +487,7 @@ def test_approved_extension_makes_late_work_on_time_and_both_dates_show(app, db,
     extension_id = db.session.scalar(select(ExtensionRequest.id))
     assert f"/assignments/extensions/{extension_id}/decide" in queue
     response = office.post(f"/assignments/extensions/{extension_id}/decide",
-                           data={"note": "Đồng ý", "approve": "x", "back": "queue"})
+                           data={"note": "Đồng ý", "approve": "x", "back": "queue", "version": "1"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/assignments/review")
 
     assignment = fresh(db, assignment_id)
@@ -516,13 +516,14 @@ def test_refusal_needs_a_note_and_keeps_the_deadline(app, db, units, make_user):
     extension_id = db.session.scalar(select(ExtensionRequest.id))
     office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
 
-    response = office.post(f"/assignments/extensions/{extension_id}/decide", data={"note": "", "refuse": "x"})
+    response = office.post(f"/assignments/extensions/{extension_id}/decide",
+                           data={"note": "", "refuse": "x", "version": "1"})
     assert response.status_code == 400
     assert "Hãy nêu lý do từ chối gia hạn" in response.get_data(as_text=True)
     assert db.session.scalar(select(ExtensionRequest.state)) == "pending"
 
     response = office.post(f"/assignments/extensions/{extension_id}/decide",
-                           data={"note": "Không có căn cứ", "refuse": "x"})
+                           data={"note": "Không có căn cứ", "refuse": "x", "version": "1"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(ExtensionRequest.state)) == "refused"

@@ -50,7 +50,7 @@ def decided_extension(db, units, make_user):
     request = workflow.request_extension(officer, assignment, requested_due=date(2024, 1, 31), reason="Chờ số liệu",
                                          today=date(2023, 12, 1))
     db.session.commit()
-    workflow.decide_extension(office, request, approve=True, note="Đồng ý")
+    workflow.decide_extension(office, request, approve=True, note="Đồng ý", expected_version=request.version)
     db.session.commit()
     return {"assignment": assignment.id, "office": office, "request": request.id}
 

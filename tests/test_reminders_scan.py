@@ -115,7 +115,12 @@ def test_submitted_and_confirmed_work_is_not_chased(db, make_user):
     db.session.execute(update(Assignment).where(Assignment.id == ids[1]).values(state="confirmed"))
     db.session.commit()
     result = reminders.scan_day(DAY, on_batch=db.session.commit)
-    assert result.digests_total == 0
+    assert digest_of(db, people["officer"].id, DAY) is None and digest_of(db, people["head"].id, DAY) is None
+    # the submitted work now waits for the office, whose digest lists it for confirmation
+    office = digest_of(db, people["office"].id, DAY)
+    assert [s["key"] for s in office.payload["sections"]] == ["awaiting"]
+    assert section_ids(office, "awaiting") == {ids[0]}
+    assert result.digests_total == 1
 
 
 def test_extended_due_date_is_the_one_reminded(db, make_user):

@@ -135,6 +135,17 @@ MESSAGES: dict[str, str] = {
     "notify.extension_refused.subject": N_("Không đồng ý gia hạn: %(label)s"),
     "notify.extension_refused.body": N_("Đề nghị gia hạn việc «%(label)s» không được chấp thuận; hạn vẫn là "
                                         "%(due)s. %(note)s"),
+    "notify.completion_submitted.subject": N_("%(unit)s báo hoàn thành: %(label)s"),
+    # the optional parts (notify.part.*) start with a space: each is a sentence added to the body or nothing
+    "notify.completion_submitted.body": N_("%(unit)s báo cáo hoàn thành việc «%(label)s» ngày %(day)s (hạn "
+                                           "%(due)s).%(evidence)s%(files)s%(note)s Chờ Văn phòng xác nhận hoặc "
+                                           "trả lại."),
+    "notify.part.document": N_(" Văn bản %(number)s."),
+    "notify.part.document_dated": N_(" Văn bản %(number)s ngày %(day)s."),
+    "notify.part.note": N_(" Ghi chú: %(note)s"),
+    "notify.extension_requested.subject": N_("%(unit)s xin gia hạn đến %(requested_due)s: %(label)s"),
+    "notify.extension_requested.body": N_("%(unit)s đề nghị gia hạn việc «%(label)s» từ %(current_due)s đến "
+                                          "%(requested_due)s. Lý do: %(reason)s Chờ Văn phòng quyết định."),
     "digest.subject": N_("Đôn Đốc %(day)s: %(headline)s"),
     "digest.section.due_soon": N_("Sắp đến hạn"),
     "digest.section.overdue": N_("Quá hạn"),
@@ -142,6 +153,10 @@ MESSAGES: dict[str, str] = {
     "digest.section.office": N_("Quá hạn từ %(days)s ngày"),
     "digest.section.stale": N_("Đơn vị không cập nhật tiến độ %(days)s ngày"),
     "digest.section.events": N_("Thông báo trong ngày"),
+    "digest.section.awaiting": N_("Báo cáo hoàn thành chờ xác nhận"),
+    "digest.section.extensions": N_("Đề nghị gia hạn chờ duyệt"),
+    "digest.item.awaiting": N_("%(unit)s: %(label)s (báo ngày %(day)s)"),
+    "digest.item.extension": N_("%(unit)s: %(label)s (xin đến %(day)s)"),
     "digest.item.coordinating": N_("%(label)s (phối hợp)"),
     "digest.item.unit": N_("%(unit)s: %(label)s"),
     "digest.item.stale": N_("%(unit)s: %(count)s việc không cập nhật từ %(day)s"),
@@ -159,7 +174,11 @@ PLURALS: dict[str, tuple[str, str]] = {
     "digest.escalated_after": NP_("%(num)s việc quá hạn trên %(days)s ngày cần lãnh đạo chỉ đạo",
                                   "%(num)s việc quá hạn trên %(days)s ngày cần lãnh đạo chỉ đạo"),
     "digest.stale_units": NP_("%(num)s đơn vị không cập nhật tiến độ", "%(num)s đơn vị không cập nhật tiến độ"),
+    "notify.part.files": NP_(" %(num)s tệp minh chứng.", " %(num)s tệp minh chứng."),
     "digest.events": NP_("%(num)s thông báo mới", "%(num)s thông báo mới"),
+    "digest.awaiting_confirmation": NP_("%(num)s báo cáo hoàn thành chờ xác nhận",
+                                        "%(num)s báo cáo hoàn thành chờ xác nhận"),
+    "digest.pending_extensions": NP_("%(num)s đề nghị gia hạn chờ duyệt", "%(num)s đề nghị gia hạn chờ duyệt"),
     "timing.before": NP_("còn %(num)s ngày", "còn %(num)s ngày"),
     "timing.before_working": NP_("còn %(num)s ngày làm việc", "còn %(num)s ngày làm việc"),
     "timing.overdue": NP_("quá hạn %(num)s ngày", "quá hạn %(num)s ngày"),
@@ -255,8 +274,9 @@ def digest_headline(payload: Mapping) -> str:
         after = counts.get("escalated_after")
         parts.append(render("digest.escalated_after" if after else "digest.escalated",
                             {"num": counts["escalated"], "days": after}))
-    if counts.get("stale_units"):
-        parts.append(render("digest.stale_units", {"num": counts["stale_units"]}))
+    for name in ("awaiting_confirmation", "pending_extensions", "stale_units"):
+        if counts.get(name):
+            parts.append(render(f"digest.{name}", {"num": counts[name]}))
     if counts.get("events"):
         parts.append(render("digest.events", {"num": counts["events"]}))
     return ", ".join(parts)

@@ -155,10 +155,14 @@ class DigestCounts:
     events: int = 0
     horizon: int = 7
     escalated_after: int = 0
+    #: the office's decisions waiting: completions to confirm or return, extension requests to decide
+    awaiting_confirmation: int = 0
+    pending_extensions: int = 0
 
     def is_empty(self) -> bool:
         """An empty digest is never sent."""
-        return not (self.due_soon or self.overdue or self.escalated or self.stale_units or self.events)
+        return not (self.due_soon or self.overdue or self.escalated or self.stale_units or self.events
+                    or self.awaiting_confirmation or self.pending_extensions)
 
 
 def retry_delay(attempts: int) -> int | None:

@@ -3,15 +3,17 @@ import hashlib
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, case, cast, func, literal, select
+from sqlalchemy import Boolean, case, cast, func, literal, select, union_all
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Assignment, Attachment, ExtensionRequest, ProgressUpdate, db, utcnow
+from models import Activity, Assignment, Attachment, ExtensionRequest, Plan, ProgressUpdate, Unit, db, utcnow
 from tracker import clock, messages
 from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment
@@ -212,6 +214,8 @@ def update_progress(user, assignment: Assignment, *, percent: int, note: str, ex
         db.session.add(Attachment(assignment_id=assignment.id, update_id=update.id,
                                   uploaded_by_id=getattr(user, "id", None), **values))
     _flush()
+    if submit:
+        notifications.notify_completion_submitted(update, files=len(files or []))
     return update
 
 
@@ -257,25 +261,54 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
     request = ExtensionRequest(assignment_id=assignment.id, requested_by_id=user.id,
                                current_due=assignment.due_in_force, requested_due=requested_due, reason=reason)
     db.session.add(request)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # a simultaneous request (a double-click) was recorded first
+        db.session.rollback()
+        raise ConflictError(_l("Đã có một đề nghị gia hạn đang chờ xử lý (có thể do bấm nút hai lần); "
+                               "đề nghị này không được gửi lần nữa.")) from error
     audit.record(user, "extension_request", assignment, "audit.assignment.extension_request",
                  {**_audit_args(assignment), "due": requested_due}, {"requested_due": [None, requested_due]})
     _history(assignment, user, "extension_request", assignment.state, note=f"{requested_due:%d/%m/%Y}: {reason}")
     _flush()
+    notifications.notify_extension_requested(request)
     return request
 
 
-def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: str) -> ExtensionRequest:
-    """The office approves or refuses; the original deadline is always kept on the assignment."""
+def extension_conflict_message():
+    """What the office reads when another decision on the same request got there first."""
+    return _l("Đề nghị gia hạn này đã được xử lý (có thể do người khác, hoặc do bấm nút hai lần). "
+             "Quyết định của bạn chưa được lưu; hãy tải lại trang để xem kết quả.")
+
+
+def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: str,
+                     expected_version: int | str | None) -> ExtensionRequest:
+    """The office approves or refuses; the original deadline is always kept on the assignment.
+
+    Of simultaneous decisions exactly one is recorded: the request's UPDATE carries the version read
+    (version_id_col), so the database lets only the first through and the others raise ConflictError.
+    """
     if not can(user, "review"):
         raise PermissionDenied(_l("Chỉ Văn phòng UBND tỉnh quyết định gia hạn"))
+    if expected_version is not None:
+        try:
+            seen = int(expected_version)
+        except (TypeError, ValueError):
+            raise WorkflowError(_l("Phiên bản dữ liệu không hợp lệ; hãy tải lại trang")) from None
+        if seen != request.version:
+            raise ConflictError(extension_conflict_message())
     if request.state != "pending":
-        raise WorkflowError(_l("Đề nghị này đã được xử lý"))
+        raise ConflictError(extension_conflict_message())
     assignment = request.assignment
-    _apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
-                                "decided_at": utcnow(), "decision_note": note}, "extension_decision",
-           "audit.extension.approve" if approve else "audit.extension.refuse",
-           {**_audit_args(assignment), "due": request.requested_due})
+    try:
+        # the request's row first: a lost race stops here, before anything else is written
+        audit.apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
+                                    "decided_at": utcnow(), "decision_note": note},
+                    "audit.extension.approve" if approve else "audit.extension.refuse",
+                    {**_audit_args(assignment), "due": request.requested_due}, action="extension_decision")
+    except StaleDataError as error:
+        db.session.rollback()
+        raise ConflictError(extension_conflict_message()) from error
     if approve:
         _apply(user, assignment, {"extended_due": request.requested_due}, "extend", "audit.assignment.extend",
                {**_audit_args(assignment), "due": request.requested_due})
@@ -284,3 +317,96 @@ def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: st
     _flush()
     notifications.notify_extension_decided(request)
     return request
+
+
+# --- the office's review queue -------------------------------------------------------------------------------
+
+@dataclass
+class QueueFilters:
+    """The review queue narrowed to one unit and/or one plan (None: all)."""
+
+    unit_id: int | None = None
+    plan_id: int | None = None
+
+    def apply(self, query):
+        """Narrow a query that selects from Assignment (or joins it)."""
+        if self.unit_id is not None:
+            query = query.where(Assignment.unit_id == self.unit_id)
+        if self.plan_id is not None:
+            query = query.where(Assignment.plan_id == self.plan_id)
+        return query
+
+
+@dataclass
+class QueueOption:
+    id: int
+    label: str
+    waiting: int
+
+
+def submitted_query(filters: QueueFilters):
+    """Completions awaiting the office's confirmation, oldest report first."""
+    return filters.apply(
+        select(Assignment).where(Assignment.state == st.SUBMITTED)
+        .options(joinedload(Assignment.unit), joinedload(Assignment.activity).joinedload(Activity.plan))
+        .order_by(Assignment.last_update_at.asc(), Assignment.id.asc()))
+
+
+def pending_extensions_query(filters: QueueFilters):
+    """Extension requests awaiting a decision, oldest first."""
+    return filters.apply(
+        select(ExtensionRequest).join(Assignment, Assignment.id == ExtensionRequest.assignment_id)
+        .where(ExtensionRequest.state == "pending")
+        .options(joinedload(ExtensionRequest.requested_by),
+                 joinedload(ExtensionRequest.assignment).joinedload(Assignment.unit),
+                 joinedload(ExtensionRequest.assignment).joinedload(Assignment.activity).joinedload(Activity.plan))
+        .order_by(ExtensionRequest.at.asc(), ExtensionRequest.id.asc()))
+
+
+def _waiting_rows():
+    # every item the office must decide, as (unit, plan): submitted completions and pending extensions
+    return union_all(
+        select(Assignment.unit_id, Assignment.plan_id).where(Assignment.state == st.SUBMITTED),
+        select(Assignment.unit_id, Assignment.plan_id)
+        .join(ExtensionRequest, ExtensionRequest.assignment_id == Assignment.id)
+        .where(ExtensionRequest.state == "pending"),
+    ).subquery()
+
+
+def queue_filter_options() -> tuple[list[QueueOption], list[QueueOption]]:
+    """Units and plans that have something waiting, with how many items each (two grouped queries)."""
+    waiting = _waiting_rows()
+    units = [QueueOption(unit_id, name, count) for unit_id, name, count in db.session.execute(
+        select(Unit.id, Unit.name, func.count()).join(waiting, waiting.c.unit_id == Unit.id)
+        .group_by(Unit.id, Unit.name, Unit.sort_order).order_by(Unit.sort_order, Unit.name))]
+    plans = [QueueOption(plan_id, f"{code} · {title}", count) for plan_id, code, title, count in db.session.execute(
+        select(Plan.id, Plan.code, Plan.title, func.count()).join(waiting, waiting.c.plan_id == Plan.id)
+        .group_by(Plan.id, Plan.code, Plan.title, Plan.year).order_by(Plan.year.desc(), Plan.code))]
+    return units, plans
+
+
+@dataclass
+class SubmissionEvidence:
+    """What the office decides on: the unit's report (note, document number and date) and every file."""
+
+    note: str = ""
+    evidence_number: str = ""
+    evidence_date: date | None = None
+    files: list = field(default_factory=list)
+
+
+def submission_evidence(assignment_ids: list[int]) -> dict[int, SubmissionEvidence]:
+    """The latest submission and all evidence files of each assignment, in two queries whatever the count."""
+    found = {assignment_id: SubmissionEvidence() for assignment_id in assignment_ids}
+    if not assignment_ids:
+        return found
+    for update in db.session.scalars(
+            select(ProgressUpdate).where(ProgressUpdate.assignment_id.in_(assignment_ids),
+                                         ProgressUpdate.action == "submit").order_by(ProgressUpdate.id)):
+        evidence = found[update.assignment_id]  # later submissions (after a return) replace earlier ones
+        evidence.note, evidence.evidence_number = update.note, update.evidence_number
+        evidence.evidence_date = update.evidence_date
+    for attachment in db.session.scalars(
+            select(Attachment).where(Attachment.assignment_id.in_(assignment_ids)).order_by(Attachment.id.desc())):
+        found[attachment.assignment_id].files.append(attachment)
+    return found

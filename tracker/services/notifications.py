@@ -1,4 +1,7 @@
-"""Event notifications (assignments created, completion reviewed, extension decided) and the in-app list.
+"""Event notifications and the in-app list.
+
+Units hear of new assignments, of the office's review of their work and of its extension decisions; the
+office of the issuing province hears of every completion report and extension request awaiting its decision.
 
 Rows go to the outbox in the caller's transaction. Emails for users who chose "immediate" are enqueued once
 that transaction commits (a session hook), so a worker never looks for a row that is not there yet; if
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import Assignment, ExtensionRequest, Notification, Plan, ProgressUpdate, User, db, utcnow
 from tracker import clock, messages
+from tracker.permissions import descendant_ids, unit_parent_pairs
 from tracker.services.reminders import insert_ignore
 
 _PENDING_KEY = "dondoc_immediate_mail"
@@ -51,6 +55,25 @@ def _row(user_row, day: date, kind: str, ref: str, args: dict, link: str) -> dic
             "email_to": email or "", "email_attempts": 0, "next_attempt_at": utcnow(), "last_error": ""}
 
 
+def _office_users(issuer_unit_id: int | None) -> list[tuple]:
+    """Active office users of the issuing province (every office user when the plan names no issuer)."""
+    query = select(User.id, User.unit_id, User.email, User.email_enabled, User.digest).where(
+        User.role == "office", User.active.is_(True))
+    if issuer_unit_id is not None:
+        query = query.where(User.unit_id.in_(descendant_ids(issuer_unit_id, unit_parent_pairs())))
+    return db.session.execute(query.order_by(User.id)).all()
+
+
+def _work_label(assignment: Assignment) -> str:
+    content = assignment.activity.content
+    if len(content) > 100:  # cut between words, and say so
+        content = content[:100].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    label = f"{assignment.activity.number} {content}".strip()
+    if assignment.period_label:
+        label += f" — {assignment.period_label}"
+    return label
+
+
 def notify_assignments_created(plan_id: int) -> int:
     """Tell each assigned unit's officers and head what a newly loaded plan asks of them (one row per user)."""
     plan = db.session.get(Plan, plan_id)
@@ -76,6 +99,53 @@ def notify_review(update_row: ProgressUpdate) -> int:
     link = f"/assignments/{assignment.id}"
     rows = [_row(u, clock.today(), kind, f"pu:{update_row.id}", args, link)
             for u in _unit_users({assignment.unit_id})]
+    return _write(rows)
+
+
+def _sentence(text: str) -> str:
+    """The user's text as a sentence, so what follows it does not run on."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…" else text + "."
+
+
+def completion_submitted_args(unit: str, label: str, completed_on: date, due: date, evidence_number: str,
+                              evidence_date: date | None, files: int, note: str) -> dict:
+    """Arguments of the message telling the office that a unit reported its work done (optional parts nested)."""
+    evidence = ""
+    if evidence_number or evidence_date:
+        evidence = (messages.ref("notify.part.document_dated", number=evidence_number, day=evidence_date.isoformat())
+                    if evidence_date else messages.ref("notify.part.document", number=evidence_number))
+    return {"unit": unit, "label": label, "day": completed_on.isoformat(), "due": due.isoformat(),
+            "evidence": evidence, "files": messages.ref("notify.part.files", num=files) if files else "",
+            "note": messages.ref("notify.part.note", note=_sentence(note)) if note else ""}
+
+
+def notify_completion_submitted(update_row: ProgressUpdate, files: int) -> int:
+    """Tell the office of the issuing province that a unit reported its work done (awaiting confirmation)."""
+    assignment = db.session.get(Assignment, update_row.assignment_id)
+    args = completion_submitted_args(
+        assignment.unit.name, _work_label(assignment), assignment.completed_on, assignment.due_at_completion,
+        update_row.evidence_number, update_row.evidence_date, files, update_row.note)
+    rows = [_row(u, clock.today(), "completion_submitted", f"pu:{update_row.id}", args,
+                 f"/assignments/{assignment.id}#review")
+            for u in _office_users(assignment.activity.plan.issuer_unit_id)]
+    return _write(rows)
+
+
+def extension_requested_args(unit: str, label: str, current_due: date, requested_due: date, reason: str) -> dict:
+    """Arguments of the message telling the office that a unit asks for a later deadline."""
+    return {"unit": unit, "label": label, "current_due": current_due.isoformat(),
+            "requested_due": requested_due.isoformat(), "reason": _sentence(reason)}
+
+
+def notify_extension_requested(request: ExtensionRequest) -> int:
+    """Tell the office of the issuing province that a unit asks for an extension (awaiting its decision)."""
+    assignment = request.assignment
+    args = extension_requested_args(assignment.unit.name, _work_label(assignment), request.current_due,
+                                    request.requested_due, request.reason)
+    rows = [_row(u, clock.today(), "extension_requested", f"ext:{request.id}", args,
+                 f"/assignments/{assignment.id}#extensions")
+            for u in _office_users(assignment.activity.plan.issuer_unit_id)]
     return _write(rows)
 
 

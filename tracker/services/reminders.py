@@ -19,7 +19,9 @@ from models import (
     Activity,
     Assignment,
     DayOverride,
+    ExtensionRequest,
     Notification,
+    Plan,
     ReminderPolicy,
     ReminderScan,
     Unit,
@@ -30,6 +32,7 @@ from models import (
 )
 from tracker import clock, messages
 from tracker.domain import reminders as rules
+from tracker.permissions import descendant_ids
 from tracker.services import audit
 
 #: workflow states in which a unit still owes the work (submitted work waits for the office, not the unit)
@@ -309,11 +312,13 @@ def _assign_recipients(per_unit: dict[int, _UnitOwes], office_items: list[dict],
     officers: dict[int, list[int]] = {}
     heads: dict[int, list[int]] = {}
     office_users: list[int] = []
+    office_units: dict[int, int] = {}
     for user_id, role, unit_id in db.session.execute(
             select(User.id, User.role, User.unit_id).where(User.active.is_(True),
                                                            User.role.in_(("unit_officer", "unit_head", "office")))):
         if role == "office":
             office_users.append(user_id)
+            office_units[user_id] = unit_id
         else:
             (officers if role == "unit_officer" else heads).setdefault(unit_id, []).append(user_id)
 
@@ -355,9 +360,83 @@ def _assign_recipients(per_unit: dict[int, _UnitOwes], office_items: list[dict],
                       "url": "/dashboard", "unit_id": s["unit_id"]} for s in stale[:ITEMS_PER_SECTION]]
             _add_section(digest, _section("stale", days=policy.stale_after_days), items, len(stale))
             digest.counts.stale_units += len(stale)
+    _add_office_decisions(office_units, digest_of)
 
     _attach_waiting_events(digests)
     return {user_id: d for user_id, d in digests.items() if not d.counts.is_empty()}
+
+
+def _waiting_by_issuer(query, order_by) -> tuple[dict, dict]:
+    """Counts and the first ITEMS_PER_SECTION rows per issuing province of a query over waiting assignments.
+
+    Two queries whatever the number of rows: a grouped count and a windowed list.
+    """
+    ranked = query.add_columns(func.row_number().over(partition_by=Plan.issuer_unit_id, order_by=order_by)
+                               .label("rank")).subquery()
+    counts = dict(db.session.execute(select(ranked.c.issuer, func.count()).group_by(ranked.c.issuer)).all())
+    items: dict[int | None, list] = {}
+    for row in db.session.execute(select(ranked).where(ranked.c.rank <= ITEMS_PER_SECTION)
+                                  .order_by(ranked.c.issuer, ranked.c.rank)):
+        items.setdefault(row.issuer, []).append(row)
+    return counts, items
+
+
+#: the office's decisions listed in its digest: section key (title `digest.section.<key>`), link, item message
+#: (which says what the item's date means)
+OFFICE_DECISIONS = (
+    ("awaiting", "/assignments/{id}#review", "digest.item.awaiting"),
+    ("extensions", "/assignments/{id}#extensions", "digest.item.extension"),
+)
+
+
+def _decision_item(row, url: str, message: str) -> dict:
+    args = {"unit": row.unit, "label": _item_text(row.number or "", row.content or "", row.period or "")}
+    if row.detail_date is None:
+        message = "digest.item.unit"
+    else:
+        args["day"] = row.detail_date.isoformat()
+    return {"id": row.assignment_id, "msg": message, "args": args, "url": url.format(id=row.assignment_id)}
+
+
+def _add_office_decisions(office_units: dict[int, int], digest_of: Callable[[int], _Digest]) -> None:
+    """List for each office user what awaits its decision in its province: completions and extension requests."""
+    if not office_units:
+        return
+    base = (select(Plan.issuer_unit_id.label("issuer"), Assignment.id.label("assignment_id"),
+                   Unit.name.label("unit"), Activity.number.label("number"),
+                   func.substr(Activity.content, 1, 150).label("content"), Assignment.period_label.label("period"))
+            .join(Activity, Activity.id == Assignment.activity_id).join(Plan, Plan.id == Assignment.plan_id)
+            .join(Unit, Unit.id == Assignment.unit_id))
+    waiting = {
+        "awaiting": _waiting_by_issuer(
+            base.add_columns(Assignment.completed_on.label("detail_date")).where(Assignment.state == "submitted"),
+            (Assignment.last_update_at, Assignment.id)),
+        "extensions": _waiting_by_issuer(
+            base.join(ExtensionRequest, ExtensionRequest.assignment_id == Assignment.id)
+            .add_columns(ExtensionRequest.requested_due.label("detail_date"))
+            .where(ExtensionRequest.state == "pending"),
+            (ExtensionRequest.at, ExtensionRequest.id)),
+    }
+    issuers = {issuer for counts, _items in waiting.values() for issuer in counts}
+    if not issuers:
+        return
+    # an office user decides for the provinces above its unit; plans naming no issuer go to every office user
+    pairs = db.session.execute(select(Unit.id, Unit.parent_id)).all()
+    reach = {issuer: descendant_ids(issuer, pairs) for issuer in issuers if issuer is not None}
+    for user_id, unit_id in office_units.items():
+        mine = [issuer for issuer in issuers if issuer is None or unit_id in reach[issuer]]
+        for key, url, message in OFFICE_DECISIONS:
+            counts, rows = waiting[key]
+            count = sum(counts.get(issuer, 0) for issuer in mine)
+            if not count:
+                continue
+            items = [_decision_item(row, url, message) for issuer in mine for row in rows.get(issuer, [])]
+            digest = digest_of(user_id)
+            _add_section(digest, _section(key), items, count)
+            if key == "awaiting":
+                digest.counts.awaiting_confirmation += count
+            else:
+                digest.counts.pending_extensions += count
 
 
 def _add_section(digest: _Digest, new: dict, items: list[dict], count: int) -> None:
@@ -446,6 +525,8 @@ def _write_batch(day: date, digests: dict[int, _Digest]) -> None:
 
 def _digest_link(sections: list[dict]) -> str:
     keys = {s["key"] for s in sections}
+    if keys & {"awaiting", "extensions"}:
+        return "/assignments/review"
     if keys & {"office", "stale"}:
         return "/dashboard"
     if keys & {"due_soon", "overdue", "head"}:

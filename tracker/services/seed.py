@@ -4,9 +4,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
-from models import Assignment, Plan, User, db
+from models import Assignment, Notification, Plan, User, db, utcnow
 from tracker import clock
 from tracker.services import accounts, assignments, indicator_seed, plans, units
 
@@ -68,6 +68,7 @@ def demo_progress(today: date) -> list[str]:
     rows = db.session.scalars(select(Assignment).join(Plan).where(Plan.code.like("HG-%"))
                               .order_by(Assignment.id)).all()
     counts = {"done": 0, "late": 0, "awaiting": 0, "progress": 0}
+    last_notification = db.session.scalar(select(func.max(Notification.id))) or 0
     for assignment in rows:
         if assignment.due_date > today:
             continue
@@ -92,5 +93,8 @@ def demo_progress(today: date) -> list[str]:
             assignments.update_progress(actor, assignment, percent=rng.choice((20, 40, 50, 70)),
                                         note="Đang triển khai", expected_version=None)
             counts["progress"] += 1
+    # the simulated history is not news: nobody finds a thousand unread notices or emails of it
+    db.session.execute(update(Notification).where(Notification.id > last_notification)
+                       .values(read_at=utcnow(), email_state="none"))
     return [f"Tiến độ demo: {counts['done']} hoàn thành đúng hạn, {counts['late']} hoàn thành quá hạn, "
             f"{counts['awaiting']} chờ xác nhận, {counts['progress']} đang thực hiện"]

@@ -172,7 +172,7 @@ def review(assignment_id: int):
         if back_to_queue:
             flash(_("Phân công %(id)s: %(errors)s", id=assignment_id, errors="; ".join(
                 str(e) for errors in form.errors.values() for e in errors)), "danger")
-            return redirect(url_for(".review_queue")), 303
+            return redirect(_queue_url()), 303
         return _render_detail(assignment, 400, review_form=form, error=_("Chưa lưu: hãy sửa các ô báo lỗi bên dưới."))
     confirm = bool(form.confirm.data)
     try:
@@ -186,12 +186,12 @@ def review(assignment_id: int):
         db.session.rollback()
         if back_to_queue:
             flash(_("Phân công %(id)s: %(error)s", id=assignment_id, error=str(error)), "danger")
-            return redirect(url_for(".review_queue"))
+            return redirect(_queue_url()), 303
         return _refused(assignment_id, error, review_form=form)
     flash(_("Đã xác nhận hoàn thành: %(unit)s.", unit=assignment.unit.name) if confirm
           else _("Đã trả lại: %(unit)s.", unit=assignment.unit.name), "success")
     if back_to_queue:
-        return redirect(url_for(".review_queue"))
+        return redirect(_queue_url())
     return redirect(url_for(".detail", assignment_id=assignment_id))
 
 
@@ -235,11 +235,12 @@ def decide_extension(extension_id: int):
             str(e) for errors in form.errors.values() for e in errors))
         if back_to_queue:
             flash(message, "danger")
-            return redirect(url_for(".review_queue")), 303
+            return redirect(_queue_url()), 303
         return _render_detail(_load_assignment(assignment_id), 400, error=message)
     approve = bool(form.approve.data)
     try:
-        workflow.decide_extension(current_user, extension, approve=approve, note=(form.note.data or "").strip())
+        workflow.decide_extension(current_user, extension, approve=approve, note=(form.note.data or "").strip(),
+                                  expected_version=int(form.version.data))
         db.session.commit()
     except workflow.PermissionDenied:
         db.session.rollback()
@@ -248,11 +249,11 @@ def decide_extension(extension_id: int):
         db.session.rollback()
         if back_to_queue:
             flash(str(error), "danger")
-            return redirect(url_for(".review_queue")), 303
+            return redirect(_queue_url()), 303
         return _refused(assignment_id, error)
     flash(_("Đã duyệt gia hạn.") if approve else _("Đã từ chối gia hạn."), "success")
     if back_to_queue:
-        return redirect(url_for(".review_queue"))
+        return redirect(_queue_url())
     return redirect(url_for(".detail", assignment_id=assignment_id))
 
 
@@ -278,25 +279,47 @@ def download(attachment_id: int):
     return response
 
 
+#: query arguments of the review queue that a decision taken from it carries back (filters and pages)
+QUEUE_ARGS = ("unit", "plan", "page", "pe")
+
+
+def _queue_url() -> str:
+    """The review queue as the office left it: a decision posted from it keeps its filters and pages."""
+    return url_for(".review_queue", **{name: request.args[name] for name in QUEUE_ARGS
+                                      if request.args.get(name, "").isdigit()})
+
+
+def _queue_filters(units: list, plans: list) -> tuple[workflow.QueueFilters, list[str]]:
+    """The unit and plan chosen, among those with something waiting; anything else is ignored with a message."""
+    filters, errors = workflow.QueueFilters(), []
+    for name, options, label in (("unit", units, _("Đơn vị")), ("plan", plans, _("Kế hoạch"))):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            continue
+        if raw.isdigit() and int(raw) in {option.id for option in options}:
+            setattr(filters, f"{name}_id", int(raw))
+        else:
+            errors.append(_("%(field)s đã chọn không có việc nào chờ xử lý; đang hiện tất cả.", field=label))
+    return filters, errors
+
+
 @bp.route("/review")
 @require("review")
 def review_queue():
-    """Submitted completions (oldest first) and pending extension requests, each with its actions."""
+    """Submitted completions (oldest first, with their evidence) and pending extension requests, filterable by
+    unit and plan, each with its actions."""
     per_page = current_app.config["PER_PAGE"]
-    submitted = db.paginate(
-        select(Assignment).where(Assignment.state == st.SUBMITTED)
-        .options(joinedload(Assignment.unit), joinedload(Assignment.activity).joinedload(Activity.plan))
-        .order_by(Assignment.last_update_at.asc(), Assignment.id.asc()),
-        page=page_arg(), per_page=per_page, error_out=False)
-    pending = db.paginate(
-        select(ExtensionRequest).where(ExtensionRequest.state == "pending")
-        .options(joinedload(ExtensionRequest.requested_by),
-                 joinedload(ExtensionRequest.assignment).joinedload(Assignment.unit),
-                 joinedload(ExtensionRequest.assignment).joinedload(Assignment.activity).joinedload(Activity.plan))
-        .order_by(ExtensionRequest.at.asc(), ExtensionRequest.id.asc()),
-        page=page_arg("pe"), per_page=per_page, error_out=False)
+    units, plans = workflow.queue_filter_options()
+    filters, filter_errors = _queue_filters(units, plans)
+    submitted = db.paginate(workflow.submitted_query(filters), page=page_arg(),
+                            per_page=per_page, error_out=False)
+    pending = db.paginate(workflow.pending_extensions_query(filters), page=page_arg("pe"),
+                          per_page=per_page, error_out=False)
     return render_template(
         "assignments/review_queue.html", submitted=submitted, pending=pending, today=clock.today(),
+        units=units, plans=plans, filters=filters, filter_errors=filter_errors,
+        evidence=workflow.submission_evidence([a.id for a in submitted.items]),
+        queue_args={name: request.args[name] for name in QUEUE_ARGS if request.args.get(name, "").isdigit()},
         review_form=ReviewForm(formdata=None, back="queue"),
         decision_form=ExtensionDecisionForm(formdata=None, back="queue"))
 
