@@ -175,3 +175,17 @@ def test_double_click_extension_request_records_one_request(app, db, units, make
     assert _count(db, ExtensionRequest, ExtensionRequest.assignment_id == assignment_id) == 1
     assert _count(db, ProgressUpdate, ProgressUpdate.action == "extension_request") == 1
     assert _count(db, Notification, Notification.user_id == office.id, Notification.kind == "extension_requested") == 1
+
+
+def test_second_extension_request_after_the_first_gets_the_same_conflict(app, db, units, make_user, live_server):
+    # a double-click whose second post arrives after the first finished (what a loaded server does) is the
+    # same conflict as two that race: it failed with a 400 before, and the race test above flickered
+    assignment_id = make_assignment(db, units, due=TODAY + timedelta(days=5))
+    session = _sessions(live_server, [make_user("unit_officer", OWN_UNIT)])[0]
+    url = f"{live_server}/assignments/{assignment_id}/extension"
+    data = {"requested_due": f"{TODAY + timedelta(days=40):%d/%m/%Y}", "reason": "Chờ số liệu", "ask": "x"}
+    first = session.post(url, data=data, allow_redirects=False)
+    second = session.post(url, data=data, allow_redirects=False)
+    assert (first.status_code, second.status_code) == (302, 409)
+    assert "Đã có một đề nghị gia hạn đang chờ xử lý" in second.text
+    assert _count(db, ExtensionRequest, ExtensionRequest.assignment_id == assignment_id) == 1

@@ -242,6 +242,11 @@ def review(user, assignment: Assignment, *, confirm: bool, reason: str, expected
     return update
 
 
+#: whether a second request races the first or comes after it, it gets the same conflict
+_PENDING_REQUEST = _l("Đã có một đề nghị gia hạn đang chờ xử lý (có thể do bấm nút hai lần); "
+                      "đề nghị này không được gửi lần nữa.")
+
+
 def request_extension(user, assignment: Assignment, *, requested_due: date, reason: str,
                       today: date | None = None) -> ExtensionRequest:
     """A unit asks for a later deadline, with a reason."""
@@ -256,8 +261,8 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
                                due=format(assignment.due_in_force, "%d/%m/%Y")))
     pending = db.session.scalar(select(ExtensionRequest.id).where(
         ExtensionRequest.assignment_id == assignment.id, ExtensionRequest.state == "pending"))
-    if pending:
-        raise WorkflowError(_l("Đã có một đề nghị gia hạn đang chờ xử lý"))
+    if pending:  # a double-click that arrived second, or a request made in another tab
+        raise ConflictError(_PENDING_REQUEST)
     request = ExtensionRequest(assignment_id=assignment.id, requested_by_id=user.id,
                                current_due=assignment.due_in_force, requested_due=requested_due, reason=reason)
     db.session.add(request)
@@ -265,8 +270,7 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
         db.session.flush()
     except IntegrityError as error:  # a simultaneous request (a double-click) was recorded first
         db.session.rollback()
-        raise ConflictError(_l("Đã có một đề nghị gia hạn đang chờ xử lý (có thể do bấm nút hai lần); "
-                               "đề nghị này không được gửi lần nữa.")) from error
+        raise ConflictError(_PENDING_REQUEST) from error
     audit.record(user, "extension_request", assignment, "audit.assignment.extension_request",
                  {**_audit_args(assignment), "due": requested_due}, {"requested_due": [None, requested_due]})
     _history(assignment, user, "extension_request", assignment.state, note=f"{requested_due:%d/%m/%Y}: {reason}")
