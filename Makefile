@@ -54,8 +54,10 @@ test-postgres: venv translations node-deps
 	TEST_REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
 
+# ruff, then the layers of docs/architecture.md as import-linter contracts (pyproject.toml)
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: venv translations
 	$(BIN)/python -m bench.run

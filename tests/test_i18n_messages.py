@@ -11,6 +11,7 @@ from models import Assignment, AuditEntry, Notification, PlanImport
 from tests.factories import make_plan
 from tracker import i18n_tools
 from tracker.services import assignments as workflow
+from tracker.services.errors import WorkflowError
 
 ROUTE_PERMISSIONS: list = []
 
@@ -389,7 +390,7 @@ def test_a_refused_workflow_step_in_the_readers_language(app, db, units, make_us
     submit = {"percent": 100, "note": "Xong", "expected_version": None, "evidence_number": "1/BC", "submit": True}
     workflow.update_progress(officer, assignment, **submit)
     db.session.commit()
-    with pytest.raises(workflow.WorkflowError) as refused:
+    with pytest.raises(WorkflowError) as refused:
         workflow.update_progress(officer, assignment, **submit)
     with app.test_request_context(), flask_babel.force_locale("vi"):
         assert str(refused.value) == ("Không thể gửi báo cáo hoàn thành khi nhiệm vụ đang ở trạng thái "

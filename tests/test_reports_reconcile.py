@@ -73,7 +73,7 @@ def test_overdue_units_are_distinct_units_and_periods_are_counted_apart(db, demo
     labels = {f"{group}.{number}": activity_id for activity_id, group, number in db.session.execute(
         select(Activity.id, TaskGroup.number, Activity.number).join(Task, Activity.task_id == Task.id)
         .join(TaskGroup, Task.group_id == TaskGroup.id).where(Activity.plan_id == plan.id))}
-    from tracker.services.assignments import status_expr
+    from tracker.services.status import status_expr
 
     periodic_seen = False
     for label, _content, units, overdue_units, overdue_periods, late_units in table.rows:

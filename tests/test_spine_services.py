@@ -10,8 +10,10 @@ from models import db as _db
 from tests.factories import make_plan
 from tracker.domain.status import Status, compute_status
 from tracker.services import dashboards, seed
-from tracker.services.assignments import ConflictError, status_expr, update_progress
+from tracker.services.assignments import update_progress
+from tracker.services.errors import ConflictError
 from tracker.services.plans import PlanError, load_plan
+from tracker.services.status import status_expr
 
 
 def test_seed_demo_loads_the_real_2023_plan_and_reports_what_the_text_lost(db, tmp_path):

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from tracker.domain.status import Status, status_label
 from tracker.permissions import can
-from tracker.services.assignments import status_of
+from tracker.services.status import status_of
 
 
 def init_app(app) -> None:

@@ -10,7 +10,7 @@ from models import ROLES, LoginAttempt, Unit, User, db, utcnow
 from tracker.domain.textnorm import clean, fold
 from tracker.permissions import CAPABILITIES, can
 from tracker.services import audit
-from tracker.services.assignments import PermissionDenied
+from tracker.services.errors import PermissionDenied
 from tracker.services.units import check_stamp
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, case, cast, func, literal, select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,22 +18,7 @@ from tracker import clock, messages
 from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment
 from tracker.services import audit, notifications
-
-
-class WorkflowError(ValueError):
-    """The action is not allowed now; the message is for the user."""
-
-
-class ConflictError(WorkflowError):
-    """Someone else changed the record since the form was opened."""
-
-
-class PermissionDenied(WorkflowError):
-    """The user may not do this."""
-
-
-CONFLICT_MESSAGE = _l("Phân công này vừa được người khác cập nhật. Dữ liệu của bạn chưa được lưu; "
-                      "hãy tải lại trang để xem thay đổi rồi nhập lại.")
+from tracker.services.errors import CONFLICT_MESSAGE, ConflictError, PermissionDenied, WorkflowError
 
 #: accepted evidence types: extension → (content type, magic-byte prefixes)
 EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
@@ -46,33 +31,6 @@ EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
 }
-
-
-def due_in_force_expr():
-    """SQL: the deadline a unit is held to today."""
-    return func.coalesce(Assignment.extended_due, Assignment.due_date)
-
-
-def status_expr(today: date):
-    """SQL CASE computing the display status, the same rule as tracker.domain.status.compute_status."""
-    judged_due = func.coalesce(Assignment.due_at_completion, due_in_force_expr())
-    return case(
-        (Assignment.state == st.CONFIRMED,
-         case((Assignment.completed_on <= judged_due, literal(st.Status.DONE_ON_TIME.value)),
-              else_=literal(st.Status.DONE_LATE.value))),
-        (Assignment.state == st.SUBMITTED, literal(st.Status.AWAITING.value)),
-        (Assignment.state == st.RETURNED, literal(st.Status.RETURNED.value)),
-        (due_in_force_expr() < today, literal(st.Status.OVERDUE.value)),
-        (cast(Assignment.started, Boolean).is_(True), literal(st.Status.IN_PROGRESS.value)),
-        else_=literal(st.Status.NOT_STARTED.value),
-    )
-
-
-def status_of(assignment: Assignment, today: date) -> st.Status:
-    """Display status of one loaded assignment."""
-    return st.compute_status(
-        assignment.state, assignment.due_at_completion or assignment.due_in_force, today,
-        assignment.completed_on, assignment.started)
 
 
 def _check_version(assignment: Assignment, expected_version: int | str | None) -> None:

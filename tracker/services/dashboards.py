@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from models import Activity, Assignment, Plan, Task, TaskGroup, Unit, db, utcnow
 from tracker.domain.status import Rollup, Status
-from tracker.services.assignments import due_in_force_expr, status_expr
+from tracker.services.status import due_in_force_expr, status_expr
 
 OPEN_STATES = ("open", "returned", "submitted")
 

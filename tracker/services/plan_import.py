@@ -21,7 +21,7 @@ from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.plan_table import ParseResult, TableError
 from tracker.domain.textnorm import clean, fold
 from tracker.services import audit
-from tracker.services.assignments import ConflictError
+from tracker.services.errors import ConflictError
 from tracker.services.plans import LoadReport, PlanError, issuer_unit_code, load_plan, plan_unit_infos
 
 DEFAULT_MAX_MB = 20

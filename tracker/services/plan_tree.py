@@ -16,8 +16,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import Activity, Assignment, AuditEntry, Plan, Task, TaskGroup, Unit, UnitKind, db
 from tracker.domain.status import Rollup, Status
 from tracker.domain.textnorm import fold
-from tracker.services.assignments import ConflictError, due_in_force_expr, status_expr
+from tracker.services.errors import ConflictError
 from tracker.services.plans import activity_values, desired_assignments, plan_unit_infos
+from tracker.services.status import due_in_force_expr, status_expr
 
 ACTIVITY_CONFLICT_MESSAGE = _l("Hoạt động này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu; "
                                "hãy tải lại trang để xem thay đổi rồi nhập lại.")

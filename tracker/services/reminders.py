@@ -34,6 +34,7 @@ from tracker import clock, messages
 from tracker.domain import reminders as rules
 from tracker.permissions import descendant_ids
 from tracker.services import audit
+from tracker.services.errors import CONFLICT_MESSAGE, ConflictError
 
 #: workflow states in which a unit still owes the work (submitted work waits for the office, not the unit)
 OWING_STATES = ("open", "returned")
@@ -75,8 +76,6 @@ class PolicyError(ValueError):
 
 def update_policy(user, values: dict, expected_version: int | None = None) -> ReminderPolicy:
     """Change the policy (office), audited; stale forms raise ConflictError."""
-    from tracker.services.assignments import CONFLICT_MESSAGE, ConflictError
-
     row = policy_row()
     if expected_version is not None and int(expected_version) != row.version:
         raise ConflictError(CONFLICT_MESSAGE)

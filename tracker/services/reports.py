@@ -30,7 +30,7 @@ from tracker.domain.scoring import count_phrase
 from tracker.domain.status import Rollup, Status
 from tracker.permissions import can, descendant_ids, unit_parent_pairs, unit_scope
 from tracker.services import audit
-from tracker.services.assignments import status_expr
+from tracker.services.status import status_expr
 
 REPORT_KINDS = ("year", "notice")
 FORMATS = ("pdf", "docx", "xlsx")

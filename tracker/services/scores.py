@@ -72,8 +72,8 @@ from tracker.domain.scoring import (
 from tracker.domain.status import Rollup, Status
 from tracker.permissions import can, can_see_unit, descendant_ids, unit_parent_pairs
 from tracker.services import audit
-from tracker.services.assignments import status_expr
 from tracker.services.frameworks import bands_of, effective_responsible
+from tracker.services.status import status_expr
 
 FOUR_PLACES = Decimal("0.0001")
 #: entries kept by each per-process cache of computed results

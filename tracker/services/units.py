@@ -14,7 +14,7 @@ from tracker.domain.formatting import fmt_date
 from tracker.domain.textnorm import clean, fold, vn_sort_key
 from tracker.permissions import can, descendant_ids
 from tracker.services import audit
-from tracker.services.assignments import ConflictError, PermissionDenied
+from tracker.services.errors import ConflictError, PermissionDenied
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "units"
 

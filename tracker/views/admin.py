@@ -29,7 +29,7 @@ from tracker.request_input import int_arg, page_arg
 from tracker.services import accounts
 from tracker.services import audit as audit_service
 from tracker.services import units as unit_service
-from tracker.services.assignments import ConflictError, PermissionDenied
+from tracker.services.errors import ConflictError, PermissionDenied
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -16,6 +16,8 @@ from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment, require
 from tracker.request_input import page_arg
 from tracker.services import assignments as workflow
+from tracker.services.errors import ConflictError, PermissionDenied, WorkflowError
+from tracker.services.status import status_of
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 
@@ -84,7 +86,7 @@ def _render_detail(assignment: Assignment, status: int = 200, *, progress_form: 
     has_pending_extension = any(e.state == "pending" for e in extensions)
     return render_template(
         "assignments/detail.html", a=assignment, activity=assignment.activity, today=today,
-        status=workflow.status_of(assignment, today), history=history, extensions=extensions,
+        status=status_of(assignment, today), history=history, extensions=extensions,
         progress_form=progress_form if may_update and assignment.state in (st.OPEN, st.RETURNED) else None,
         review_form=review_form if may_review and assignment.state == st.SUBMITTED else None,
         extension_form=extension_form if (
@@ -130,11 +132,11 @@ def update(assignment_id: int):
             expected_version=int(form.version.data), evidence_number=(form.evidence_number.data or "").strip(),
             evidence_date=form.evidence_date.data, files=stored, submit=submit)
         db.session.commit()
-    except workflow.PermissionDenied:
+    except PermissionDenied:
         db.session.rollback()
         workflow.discard_evidence(folder, stored)
         abort(403)
-    except workflow.WorkflowError as error:
+    except WorkflowError as error:
         db.session.rollback()
         workflow.discard_evidence(folder, stored)
         return _refused(assignment_id, error, progress_form=form)
@@ -146,12 +148,12 @@ def update(assignment_id: int):
     return redirect(url_for(".detail", assignment_id=assignment_id))
 
 
-def _refused(assignment_id: int, error: workflow.WorkflowError, **forms):
+def _refused(assignment_id: int, error: WorkflowError, **forms):
     """Re-render the page after the service refused: 409 for a stale form, 400 otherwise; nothing was saved."""
     # the service may have rolled back, so read the assignment again as it now stands
     db.session.expire_all()
     assignment = _load_assignment(assignment_id)
-    conflict = isinstance(error, workflow.ConflictError)
+    conflict = isinstance(error, ConflictError)
     if conflict:
         # the stale form must not be re-posted as is: show the new version, keep the typed text
         for form in forms.values():
@@ -179,10 +181,10 @@ def review(assignment_id: int):
         workflow.review(current_user, assignment, confirm=confirm, reason=(form.reason.data or "").strip(),
                         expected_version=int(form.version.data))
         db.session.commit()
-    except workflow.PermissionDenied:
+    except PermissionDenied:
         db.session.rollback()
         abort(403)
-    except workflow.WorkflowError as error:
+    except WorkflowError as error:
         db.session.rollback()
         if back_to_queue:
             flash(_("Phân công %(id)s: %(error)s", id=assignment_id, error=str(error)), "danger")
@@ -210,10 +212,10 @@ def request_extension(assignment_id: int):
         workflow.request_extension(current_user, assignment, requested_due=form.requested_due.data,
                                    reason=form.reason.data.strip())
         db.session.commit()
-    except workflow.PermissionDenied:
+    except PermissionDenied:
         db.session.rollback()
         abort(403)
-    except workflow.WorkflowError as error:
+    except WorkflowError as error:
         db.session.rollback()
         return _refused(assignment_id, error, extension_form=form)
     flash(_("Đã gửi đề nghị gia hạn; chờ Văn phòng xem xét."), "success")
@@ -242,10 +244,10 @@ def decide_extension(extension_id: int):
         workflow.decide_extension(current_user, extension, approve=approve, note=(form.note.data or "").strip(),
                                   expected_version=int(form.version.data))
         db.session.commit()
-    except workflow.PermissionDenied:
+    except PermissionDenied:
         db.session.rollback()
         abort(403)
-    except workflow.WorkflowError as error:
+    except WorkflowError as error:
         db.session.rollback()
         if back_to_queue:
             flash(str(error), "danger")

@@ -13,7 +13,7 @@ from tracker.jobs_queue import enqueue
 from tracker.permissions import require
 from tracker.request_input import page_arg
 from tracker.services import calendar, mail, notifications, reminders
-from tracker.services.assignments import ConflictError
+from tracker.services.errors import ConflictError
 
 bp = Blueprint("notifications", __name__)
 #: emails waiting for a retry listed on the deliveries page (the count above it covers all)

@@ -14,7 +14,7 @@ from models import Plan, PlanImport, db
 from tracker.permissions import require
 from tracker.request_input import page_arg
 from tracker.services import plan_import as service
-from tracker.services.assignments import ConflictError
+from tracker.services.errors import ConflictError
 from tracker.services.plans import issuing_units
 
 bp = Blueprint("plan_import", __name__, url_prefix="/plan-imports")

@@ -15,7 +15,7 @@ from tracker.permissions import can, require, unit_scope, viewer_required
 from tracker.request_input import int_arg, page_arg
 from tracker.services import dashboards, plan_tree
 from tracker.services import plans as plans_service
-from tracker.services.assignments import ConflictError
+from tracker.services.errors import ConflictError
 from tracker.services.plan_tree import ACTIVITY_CONFLICT_MESSAGE, PLAN_CONFLICT_MESSAGE, TreeFilters
 from tracker.services.plans import PlanError
 
