@@ -20,8 +20,8 @@ def _open_plan(page, visits, name: str):
 
 def _ask_extension(unit_page, visits, name: str, reason: str) -> str:
     """As a unit user: the first open assignment of the own list, an extension asked; returns its URL."""
-    unit_page.goto("/my?status=not_started")
-    unit_page.locator("main table a[href*='/assignments/']").first.click()
+    unit_page.goto("/my?status=overdue")
+    unit_page.locator("main table").last.locator("a[href*='/assignments/']").first.click()
     unit_page.wait_for_load_state()
     due = unit_page.inner_text("#due-in-force").split()[0]
     day, month, year = (int(part) for part in due.split("/"))
