@@ -11,6 +11,7 @@ Each page a journey looks at (`Visits.look`) is photographed at 1280 px and 375 
 tests/out/journeys/ (git-ignored), measured for horizontal scrolling at 375 px and checked with axe-core;
 the verdict tests (test_zz_verdict.py) assert on what was collected.
 """
+import json
 import os
 import re
 import shutil
@@ -35,6 +36,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "dondoc2023"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
+#: screenshots stop this far down: a page taller than this is a finding of its own, not worth 40 MB of PNG
+SHOT_MAX_HEIGHT = 8000
 #: the Redis database the journeys' product uses when TEST_REDIS_URL is set (the rest of the suite uses 15)
 REDIS_DB = 14
 START_TIMEOUT = 180
@@ -237,6 +240,7 @@ class Visit:
     name: str
     url: str
     overflow_px: int
+    phone_height_px: int
     violations: list
 
 
@@ -251,18 +255,33 @@ class Visits:
         OUT.mkdir(parents=True, exist_ok=True)
         page.wait_for_load_state()
         page.set_viewport_size(DESKTOP)
-        page.screenshot(path=str(OUT / f"{name}-desktop.png"), full_page=True)
+        self._shoot(page, OUT / f"{name}-desktop.png", DESKTOP["width"])
         violations = axe_violations(page)
         page.set_viewport_size(PHONE)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        page.screenshot(path=str(OUT / f"{name}-phone.png"), full_page=True)
+        height = self._shoot(page, OUT / f"{name}-phone.png", PHONE["width"])
         page.set_viewport_size(DESKTOP)
-        self.pages.append(Visit(name, page.url, overflow, violations))
+        self.pages.append(Visit(name, page.url, overflow, height, violations))
+
+    @staticmethod
+    def _shoot(page, path: Path, width: int) -> int:
+        """A full-page screenshot (cut at SHOT_MAX_HEIGHT); returns the page's height in px."""
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.screenshot(path=str(path), full_page=True,
+                        clip={"x": 0, "y": 0, "width": width, "height": min(height, SHOT_MAX_HEIGHT)})
+        return height
 
 
 @pytest.fixture(scope="session")
-def visits() -> Visits:
-    return Visits()
+def visits():
+    seen = Visits()
+    yield seen
+    if seen.pages:  # a summary next to the screenshots: what each page measured and which axe rules it broke
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "visits.json").write_text(json.dumps([
+            {"name": v.name, "url": v.url, "overflow_px": v.overflow_px, "phone_height_px": v.phone_height_px,
+             "violations": [{"id": x["id"], "impact": x["impact"], "nodes": len(x["nodes"])} for x in v.violations]}
+            for v in seen.pages], ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
