@@ -11,6 +11,7 @@ Each page a journey looks at (`Visits.look`) is photographed at 1280 px and 375 
 tests/out/journeys/ (git-ignored), measured for horizontal scrolling at 375 px and checked with axe-core;
 the verdict tests (test_zz_verdict.py) assert on what was collected.
 """
+import atexit
 import json
 import os
 import re
@@ -43,6 +44,7 @@ REDIS_DB = 14
 START_TIMEOUT = 180
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marker
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/journeys/" in str(item.fspath):
@@ -186,11 +188,13 @@ def product(tmp_path_factory, smtp):
                                    stderr=subprocess.STDOUT, start_new_session=True)
     running = Product(base=f"http://127.0.0.1:{port}", port=port, log=log, instance=instance, process=process,
                       env=env)
+    atexit.register(_stop, process)  # an interrupted run (Ctrl-C) leaves no product behind either
     try:
         _wait_until_up(running)
         yield running
     finally:
         _stop(process)
+        atexit.unregister(_stop)
         if env.get("REDIS_URL"):
             _flush_redis(env["REDIS_URL"])
         if schema:

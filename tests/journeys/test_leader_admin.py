@@ -1,9 +1,12 @@
 """The province's leader (`lanhdao`) reads and downloads and is refused everything else; the administrator
 (`admin`) creates a unit and a user, who can then sign in."""
 import io
+import re
 
 import openpyxl
+import pytest
 
+from tests.journeys.conftest import PHONE
 from tests.journeys.pages import flashes, kpi, submit
 
 
@@ -87,3 +90,51 @@ def test_admin_creates_a_unit_and_a_user(login, visits, browser, product):
     assert "Việc của Trung tâm Chuyển đổi số tỉnh" in newcomer.inner_text("h1")
     assert kpi(newcomer, "total") == 0
     visits.look(newcomer, "admin-05-new-user-list")
+
+
+UNLABELLED_CELLS = """() => {
+  const cells = [];
+  for (const table of document.querySelectorAll('main table')) {
+    const header = table.querySelector('thead');
+    if (header && getComputedStyle(header).display !== 'none' && header.getBoundingClientRect().height > 0) continue;
+    for (const td of table.querySelectorAll('tbody td')) {
+      const label = getComputedStyle(td, '::before').content;
+      if (!label || ['none', 'normal', '""'].includes(label)) cells.push(td.innerText.trim());
+    }
+  }
+  return cells;
+}"""
+
+
+@pytest.mark.xfail(reason="defect 12 — fixed on branch j-a11y", strict=True)
+def test_leader_dashboard_on_a_phone_labels_its_numbers(login, visits):
+    page = login("lanhdao")
+    page.set_viewport_size(PHONE)
+    page.goto("/dashboard")
+    bare = page.evaluate(UNLABELLED_CELLS)
+    assert not bare, f"{len(bare)} table cells without a label at 375 px, e.g. {bare[:8]}"
+
+
+@pytest.mark.xfail(reason="defect 10 — fixed on branch j-lang", strict=True)
+def test_audit_log_speaks_the_users_language(login, visits):
+    page = login("admin")
+    page.goto("/admin/users")
+    page.locator("main table a[href*='/admin/users/']").first.click()  # an edit that the log must record
+    page.wait_for_load_state()
+    page.fill("input[name=full_name]", "Quản trị hệ thống (đã sửa)")
+    submit(page, "main form button[type=submit]")
+    page.goto("/admin/audit")
+    visits.look(page, "admin-06-audit")
+    rows = page.locator("main table tbody tr").all_inner_texts()
+    assert rows and "Không có mục nào" not in rows[0]
+    internals = [row for row in rows if re.search(r"\b[a-z]+_[a-z_]+:|\b(create|update|discard|decide)\b|"
+                                                  r"\b(pending|approved|refused|submitted|confirmed)\b", row)]
+    assert not internals, "audit rows showing internals:\n" + "\n".join(internals[:5])
+
+
+@pytest.mark.xfail(reason="defect 8 — fixed on branch j-errors", strict=True)
+def test_out_of_range_id_is_a_not_found_page_in_vietnamese(login):
+    page = login("vanphong")
+    response = page.goto("/assignments/2147483648")
+    assert response.status == 404, response.status
+    assert "Không tìm thấy" in page.inner_text("body")
