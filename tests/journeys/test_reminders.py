@@ -105,3 +105,13 @@ def test_links_in_mail_and_calendar_follow_the_port(scan, login, product):
     feed = page.request.get(f"{product.base}{feed_url[feed_url.index('/calendar/'):]}").text()
     urls = re.findall(r"^URL:(\S+)", feed, re.M)
     assert urls and all(url.startswith(product.base) for url in urls), urls[:5]
+
+
+@pytest.mark.xfail(reason="defect 11 — fixed on branch j-a11y", strict=True)
+def test_bell_tells_a_screen_reader_its_count(scan, login):
+    page = login("stp.canbo")
+    page.goto("/my")
+    bell = page.locator("a.bell")
+    count = page.locator("a.bell .bell-count").inner_text().strip()
+    name = bell.get_attribute("aria-label") or bell.inner_text()  # the accessible name: aria-label wins
+    assert count in name, f"the bell is announced as {name!r}; {count} unread are not said"

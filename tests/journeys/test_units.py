@@ -2,6 +2,7 @@
 with an uploaded PDF, the completion reported, an extension asked."""
 import pytest
 
+from tests.journeys.conftest import PHONE
 from tests.journeys.pages import flashes, kpi, submit
 
 EVIDENCE = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
@@ -67,3 +68,21 @@ def test_unit_day(username, login, visits, tmp_path):
     # nothing of another unit's work, nor the office's pages
     assert page.goto("/assignments/review").status == 403
     assert page.goto("/admin/users").status == 403
+
+
+@pytest.mark.xfail(reason="defect 11 — fixed on branch j-a11y", strict=True)
+def test_phone_menu_opens_from_the_keyboard(login):
+    page = login("stp.canbo")
+    page.set_viewport_size(PHONE)
+    page.goto("/my")
+    plans = page.locator("nav a:has-text('Các kế hoạch')")
+    assert not plans.is_visible()
+    for _ in range(3):  # the brand link first, then the menu's control
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('a.brand, body')"):
+            continue
+        page.keyboard.press("Enter")
+        if not plans.is_visible():
+            page.keyboard.press(" ")
+        break
+    assert plans.is_visible(), "the menu cannot be opened from the keyboard at 375 px"
