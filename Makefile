@@ -7,7 +7,7 @@ PORT ?= 5000
 JOBS ?= auto
 export FLASK_APP := app
 
-.PHONY: run test test-sqlite test-postgres lint bench venv translations system-deps node-deps clean
+.PHONY: run test test-sqlite test-postgres journeys lint bench venv translations system-deps node-deps clean
 
 venv: $(VENV)/.installed
 
@@ -47,6 +47,10 @@ test: venv translations system-deps node-deps
 
 test-sqlite: venv translations node-deps
 	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
+
+# Only the journeys: the product started as `make run` starts it, driven in Chromium (tests/journeys/)
+journeys: venv translations system-deps node-deps
+	$(BIN)/pytest -q -n 0 tests/journeys $(PYTEST_ARGS)
 
 # The same suite against this machine's PostgreSQL and Redis servers
 test-postgres: venv translations node-deps
