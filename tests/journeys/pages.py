@@ -24,3 +24,9 @@ def submit(page, selector: str) -> None:
     with page.expect_navigation():
         page.click(selector)
     page.wait_for_load_state()
+
+
+def bell_count(page) -> int:
+    """The unread count the bell shows (0 when it shows none); its text also says "chưa đọc" to screen readers."""
+    count = page.locator("a.bell .bell-count")
+    return int(re.match(r"\d+", count.inner_text().strip()).group()) if count.count() else 0

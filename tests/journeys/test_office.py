@@ -2,9 +2,7 @@
 (one completion confirmed, one returned with its reason), an extension decided, the dashboard moving."""
 import re
 
-import pytest
-
-from tests.journeys.pages import flashes, kpi, matching_activities, submit
+from tests.journeys.pages import bell_count, flashes, kpi, matching_activities, submit
 
 PLAN_CODE = "HG-KSTTHC-2023"
 
@@ -122,12 +120,13 @@ def test_office_day(login, visits):
     visits.look(page, "office-11-dashboard-after")
 
 
-@pytest.mark.xfail(reason="defect 4 — fixed on branch j-review", strict=True)
 def test_review_queue_filters_by_unit_and_shows_evidence(login, visits):
     page = login("vanphong")
     page.goto("/assignments/review")
     assert page.locator("select[name=unit]").count() == 1, "the review queue has no filter by unit"
-    page.select_option("select[name=unit]", label="Sở Tư pháp")
+    # the queue offers the units with something waiting, each with its count ("Sở Tư pháp (4)")
+    page.select_option("select[name=unit]", value=page.locator("select[name=unit] option", has_text="Sở Tư pháp")
+                       .first.get_attribute("value"))
     with page.expect_navigation():
         page.locator("form:has(select[name=unit]) button[type=submit]").click()
     units = {t.strip() for t in page.locator("main table").first.locator("td[data-label='Đơn vị']").all_inner_texts()}
@@ -137,11 +136,9 @@ def test_review_queue_filters_by_unit_and_shows_evidence(login, visits):
 
 def _bell(page) -> int:
     page.goto("/dashboard")
-    count = page.locator("a.bell .bell-count")
-    return int(count.inner_text()) if count.count() else 0
+    return bell_count(page)
 
 
-@pytest.mark.xfail(reason="defect 4 — fixed on branch j-review", strict=True)
 def test_office_is_told_of_an_extension_request(login, visits):
     page = login("vanphong")
     before = _bell(page)

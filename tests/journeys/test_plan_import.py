@@ -2,7 +2,6 @@
 every cell, one cell corrected and saved, checked again, confirmed; the plan then reads as the document."""
 import io
 
-import pytest
 from docx import Document
 
 from tests.journeys.pages import flashes, kpi, submit
@@ -84,7 +83,6 @@ def _cells(page) -> list[str]:
             for name in page.locator(".preview-tree [name]").evaluate_all("els => els.map(e => e.name)")]
 
 
-@pytest.mark.xfail(reason="defect 2 — fixed on branch j-import", strict=True)
 def test_word_plan_preview_corrected_and_confirmed(login, visits, tmp_path):
     page = login("vanphong")
     _upload(page, tmp_path, visits)

@@ -81,7 +81,6 @@ def test_year_report_files_say_what_the_plan_says(year_report):
     assert "BÁO CÁO" in texts["docx"] and "năm 2023" in texts["docx"]
 
 
-@pytest.mark.xfail(reason="defect 9 — fixed on branch j-errors", strict=True)
 def test_year_report_counts_units_and_every_activity(year_report):
     texts, files = year_report
     overdue_units = _column(files["docx"], "Số đơn vị quá hạn")

@@ -20,7 +20,6 @@ def test_no_page_scrolls_sideways_on_a_phone(visits):
     assert not wide, "pages wider than a 375px phone:\n" + "\n".join(wide)
 
 
-@pytest.mark.xfail(reason="defect 12 — fixed on branch j-a11y", strict=True)
 def test_no_page_is_endless_on_a_phone(visits):
     # the plan tree at 375 px was 47,000 px tall; a page a person can scroll through stays well below
     endless = [f"{v.name} ({v.url}): {v.phone_height_px}px" for v in _visited(visits)
@@ -28,7 +27,6 @@ def test_no_page_is_endless_on_a_phone(visits):
     assert not endless, "pages taller than 20,000px on a phone:\n" + "\n".join(endless)
 
 
-@pytest.mark.xfail(reason="defect 11 — fixed on branch j-a11y", strict=True)
 def test_no_serious_or_critical_axe_violation(visits):
     failing = [f"{v.name} ({v.url}):\n{describe(v.violations)}" for v in _visited(visits) if v.violations]
     assert not failing, f"{len(failing)} of {len(visits.pages)} pages:\n" + "\n\n".join(failing)
@@ -43,7 +41,6 @@ def test_no_process_of_the_product_crashed(product, visits):
     assert not crashes, "\n".join(crashes) + "\n" + log[-4000:]
 
 
-@pytest.mark.xfail(reason="defect 13 — fixed on branch j-jobs", strict=True)
 def test_first_run_sums_up_the_demo_warnings_in_one_line(product):
     warnings = [line for line in product.log_text().splitlines() if "Cảnh báo" in line]
     assert len(warnings) <= 1, f"{len(warnings)} warning lines:\n" + "\n".join(warnings[:5])
