@@ -21,8 +21,8 @@ from werkzeug.serving import make_server
 from models import Activity, Assignment, Framework, FrameworkNode, Plan, Unit, UnitKind, User
 from models import db as _db
 from tests.axe import axe_violations, describe
+from tests.browser_support import launch, require_browser
 from tests.conftest import _truncate_all
-from tests.test_browser_flow import CHROMIUM, _require_browser
 from tracker import clock
 from tracker.services import assignments, reminders, reports, score_import, seed
 
@@ -127,14 +127,11 @@ def server(app, demo):
 
 @pytest.fixture(scope="module")
 def chromium():
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = launch(playwright)
         yield browser
         browser.close()
 

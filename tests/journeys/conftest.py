@@ -30,10 +30,10 @@ from pathlib import Path
 import pytest
 
 from tests.axe import axe_violations
+from tests.browser_support import launch, require_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out" / "journeys"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "dondoc2023"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -231,30 +231,13 @@ def product(tmp_path_factory, smtp):
 # ------------------------------------------------------------------------------------------- browser
 
 
-def _require_browser():
-    try:
-        from playwright.sync_api import sync_playwright  # noqa: F401
-    except ImportError:
-        available = False
-    else:
-        available = Path(CHROMIUM).exists()
-    if not available:
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium); journeys skipped"
-        if os.environ.get("DONDOC_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def browser():
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 

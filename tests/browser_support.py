@@ -1,0 +1,83 @@
+"""Headless Chromium for the browser tests and the journeys: Debian's package, driven by Playwright's Python API.
+
+Outside CI a test that needs it skips when Chromium is missing; with DONDOC_REQUIRE_BROWSER=1 (set by
+.ci/run) it fails instead. Screenshots go to tests/out/ (not committed).
+"""
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENS = Path(__file__).resolve().parent / "out" / "screens"
+SIZES = {"desktop": (1280, 900), "phone": (375, 812)}
+
+
+def require_browser() -> None:
+    """Skip (or, in CI, fail) when Playwright or Debian's Chromium is missing."""
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: F401
+    except ImportError:
+        available = False
+    else:
+        available = Path(CHROMIUM).exists()
+    if not available:
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium); browser tests skipped"
+        if os.environ.get("DONDOC_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def launch(playwright):
+    """Debian's Chromium, headless."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+
+
+@pytest.fixture()
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def live_server(app, db):
+    """The test app served in-process on a free port (threaded, so requests can overlap)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def shoot(page, name: str) -> None:
+    """Screenshots at desktop and phone width; a phone must not need sideways scrolling of the whole page."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(SCREENS / f"{name}-{size}.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 812})
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    page.set_viewport_size({"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]})
+    assert overflow <= 2, f"{name}: page is {overflow}px wider than a 375px phone"
+
+
+def login(browser, base: str, username: str, password: str):
+    """A new browser context (its own cookies) logged in as the user; the page after login."""
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
