@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import ActivityIndicator, AuditEntry, Framework, FrameworkNode, Score, Unit
+from models import ActivityIndicator, AuditEntry, Framework, FrameworkNode, Period, Score, Unit
 from tests.factories import make_plan
 from tracker import clock
 from tracker.domain.frameworks import FRAMEWORKS_DIR
@@ -258,6 +258,17 @@ def test_indicator_page_shows_scores_trend_and_links(world, db, client):
     # the scorecard compares with 2023: +4,6 points on MDSH, rank kept
     card = html_lib.unescape(client.get(f"/indicators/units/{world['ids']['unit_id']}").get_data(as_text=True))
     assert "12,10" in card
+
+
+def test_ratio_report_page_writes_nothing_when_read(world, db, client):
+    # a GET created the period row (and committed) just to show an empty form
+    login(client, world["users"]["unit_officer"])
+    before = db.session.scalar(select(func.count(Period.id)))
+    url = f"/indicators/units/{world['ids']['unit_id']}/report?framework=766-2022&period=Q3/2031"
+    response = client.get(url)
+    assert response.status_code == 200 and "Q3/2031" in html_lib.unescape(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Period.id))) == before
 
 
 def test_ratio_report_computes_rate_and_points(world, db, client):

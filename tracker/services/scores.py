@@ -184,12 +184,22 @@ def find_period(label: str) -> Period | None:
     return db.session.scalar(select(Period).where(Period.label == spec.label))
 
 
+def period_or_unsaved(label: str) -> Period:
+    """The period with this label, or a new one left unsaved (reading a page writes nothing).
+
+    PeriodError (Vietnamese) for an unreadable label.
+    """
+    period = find_period(label)
+    if period is None:
+        spec = period_rules.parse_period(label)
+        period = Period(kind=spec.kind, label=spec.label, year=spec.year, start=spec.start, end=spec.end, at=spec.at)
+    return period
+
+
 def get_or_create_period(label: str) -> Period:
     """The period with this label, created when new; PeriodError (Vietnamese) for an unreadable label."""
-    spec = period_rules.parse_period(label)
-    period = db.session.scalar(select(Period).where(Period.label == spec.label))
-    if period is None:
-        period = Period(kind=spec.kind, label=spec.label, year=spec.year, start=spec.start, end=spec.end, at=spec.at)
+    period = period_or_unsaved(label)
+    if period.id is None:
         db.session.add(period)
         db.session.flush()
     return period

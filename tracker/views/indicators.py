@@ -367,15 +367,12 @@ def report(unit_id: int):
         abort(404)
     label = request.args.get("period") or str(clock.today().year)
     try:
-        period = scores.get_or_create_period(label)
+        # a GET never writes: a period not yet in the database is shown unsaved; saving the form creates it
+        period = scores.get_or_create_period(label) if request.method == "POST" else scores.period_or_unsaved(label)
     except PeriodError:
         abort(404)
-    if request.method == "GET":
-        # keeps a newly created period (harmless and reused); committed before the nodes are loaded because a
-        # commit expires them and the page would then reload each node with its own query
-        db.session.commit()
     nodes = [n for n in frameworks_service.tree_nodes(framework.id) if n.is_ratio]
-    current = {s.node_id: s for s in db.session.scalars(select(Score).where(
+    current = {} if period.id is None else {s.node_id: s for s in db.session.scalars(select(Score).where(
         Score.unit_id == unit.id, Score.period_id == period.id, Score.node_id.in_([n.id for n in nodes])))}
     form = ratio_form(nodes, formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
