@@ -181,6 +181,14 @@ def test_office_feed_groups_by_due_date(db, make_user):
     assert body.count("BEGIN:VEVENT") == 1 and "SUMMARY:2 việc đến hạn" in body
 
 
+def test_showing_the_policy_page_writes_nothing(client, db, login_as):
+    # the GET created and committed the defaults row
+    login_as("office", "HG-VPUB")
+    assert 'value="7, 3, 1"' in client.get("/reminders/policy").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ReminderPolicy, 1) is None
+
+
 def test_office_edits_the_policy_and_days_off(client, db, login_as):
     login_as("office", "HG-VPUB")
     page = client.get("/reminders/policy").get_data(as_text=True)
@@ -190,7 +198,7 @@ def test_office_edits_the_policy_and_days_off(client, db, login_as):
         "escalate_office_after": "8", "working_days": "working", "stale_after_days": "30", "version": "1"})
     assert response.status_code == 200 and "Nhắc trước hạn: mỗi số ngày phải là số nguyên" in response.get_data(
         as_text=True)
-    assert db.session.get(ReminderPolicy, 1).days_before == [7, 3, 1]
+    assert reminders.load_policy().days_before == (7, 3, 1)  # the refused form changed nothing
     response = client.post("/reminders/policy", data={
         "days_before": "10; 5", "on_due_day": "y", "overdue_every": "2", "escalate_head_after": "4",
         "escalate_office_after": "8", "working_days": "working", "stale_after_days": "30", "version": "1"})

@@ -49,13 +49,26 @@ DIGEST = "digest"
 # --- policy and calendar -------------------------------------------------------------------------------------
 
 def policy_row() -> ReminderPolicy:
-    """The policy row, created with the defaults the first time."""
+    """The policy row, created with the defaults the first time it is changed."""
     row = db.session.get(ReminderPolicy, 1)
     if row is None:
         row = ReminderPolicy(id=1)
         db.session.add(row)
         db.session.flush()
     return row
+
+
+def policy_to_show() -> ReminderPolicy:
+    """The policy row, or its defaults as an unsaved row: showing the policy page writes nothing."""
+    row = db.session.get(ReminderPolicy, 1)
+    if row is not None:
+        return row
+    defaults = ReminderPolicy(id=1, version=1)  # what the first save will insert
+    for column in ReminderPolicy.__table__.columns:
+        if getattr(defaults, column.key) is None and column.default is not None:
+            value = column.default.arg
+            setattr(defaults, column.key, value(None) if callable(value) else value)
+    return defaults
 
 
 def load_policy() -> rules.Policy:

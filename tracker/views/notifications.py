@@ -131,10 +131,8 @@ def _render_policy(form: PolicyForm, day_form: DayOverrideForm, status: int = 20
 @bp.route("/reminders/policy", methods=["GET", "POST"])
 @require("manage_reminders")
 def policy():
-    row = reminders.policy_row()
     if request.method == "GET":
-        db.session.commit()  # the defaults row, created on first visit
-        return _render_policy(_policy_form(row), DayOverrideForm())
+        return _render_policy(_policy_form(reminders.policy_to_show()), DayOverrideForm())
     form = PolicyForm()
     if not form.validate_on_submit():
         return _render_policy(form, DayOverrideForm())
