@@ -1,7 +1,8 @@
 """What a unit owes on an activity (one row per unit and period), its append-only history and evidence."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, func, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import TimestampMixin, UTCDateTime, db, utcnow
@@ -51,10 +52,16 @@ class Assignment(TimestampMixin, db.Model):
     )
     __mapper_args__ = {"version_id_col": version}
 
-    @property
+    @hybrid_property
     def due_in_force(self) -> date:
-        """The deadline the unit is held to today."""
+        """The deadline the unit is held to today: the latest approved extension, else the original due date."""
         return self.extended_due or self.due_date
+
+    @due_in_force.inplace.expression
+    @classmethod
+    def _due_in_force_expression(cls):
+        # the same rule in SQL, for filters, ordering and the status CASE
+        return func.coalesce(cls.extended_due, cls.due_date)
 
     def __repr__(self) -> str:
         return f"<Assignment a{self.activity_id} u{self.unit_id} {self.period_label!r}>"

@@ -55,7 +55,7 @@ def feed(user, base_url: str) -> str:
     """The ICS text of the user's open deadlines (CRLF lines, folded, UTF-8), in the current locale."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     base_url = base_url.rstrip("/")
-    due_expr = func.coalesce(Assignment.extended_due, Assignment.due_date)
+    due_expr = Assignment.due_in_force
     name = _("Đôn Đốc – hạn của %(name)s", name=user.full_name or user.username)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Don Doc//Nhac han//VI", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(name)}",

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from models import Activity, Assignment, Plan, Task, TaskGroup, Unit, db, utcnow
 from tracker.domain.status import Rollup, Status
-from tracker.services.status import due_in_force_expr, status_expr
+from tracker.services.status import status_expr
 
 OPEN_STATES = ("open", "returned", "submitted")
 
@@ -69,13 +69,13 @@ def assignment_list_query(today: date, unit_ids=None, plan_ids=None, status: str
     """Assignments in scope with what list pages show, eagerly loaded, soonest due first."""
     query = (select(Assignment)
              .options(joinedload(Assignment.unit), joinedload(Assignment.activity).joinedload(Activity.plan))
-             .order_by(due_in_force_expr(), Assignment.id))
+             .order_by(Assignment.due_in_force, Assignment.id))
     query = _scoped(query, unit_ids, plan_ids)
     if status:
         query = query.where(status_expr(today) == status)
     if due_within is not None:
         query = query.where(Assignment.state.in_(("open", "returned")),
-                            due_in_force_expr() >= today, due_in_force_expr() <= today + timedelta(days=due_within))
+                            Assignment.due_in_force.between(today, today + timedelta(days=due_within)))
     return query
 
 

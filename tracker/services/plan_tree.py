@@ -18,7 +18,7 @@ from tracker.domain.status import Rollup, Status
 from tracker.domain.textnorm import fold
 from tracker.services.errors import ConflictError
 from tracker.services.plans import activity_values, desired_assignments, plan_unit_infos
-from tracker.services.status import due_in_force_expr, status_expr
+from tracker.services.status import status_expr
 
 ACTIVITY_CONFLICT_MESSAGE = _l("Hoạt động này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu; "
                                "hãy tải lại trang để xem thay đổi rồi nhập lại.")
@@ -123,9 +123,9 @@ def _assignment_conditions(today: date, unit_ids: set[int] | None, filters: Tree
     if filters.status:
         conditions.append(status_expr(today) == filters.status)
     if filters.due_from:
-        conditions.append(due_in_force_expr() >= filters.due_from)
+        conditions.append(Assignment.due_in_force >= filters.due_from)
     if filters.due_to:
-        conditions.append(due_in_force_expr() <= filters.due_to)
+        conditions.append(Assignment.due_in_force <= filters.due_to)
     return conditions
 
 
@@ -161,14 +161,11 @@ class Occurrence(NamedTuple):
     period_label: str
     due_date: date
     extended_due: date | None
+    #: the deadline the unit is held to today (Assignment.due_in_force, read in SQL)
+    due_in_force: date
     percent: int
     #: display status code (tracker.domain.status.Status value), computed in SQL
     status: str
-
-    @property
-    def due_in_force(self) -> date:
-        """The deadline the unit is held to today."""
-        return self.extended_due or self.due_date
 
 
 @dataclass
@@ -197,8 +194,8 @@ def assignment_lines(activity_ids: list[int], today: date, filters: TreeFilters,
         return {}
     role_order = case((Assignment.role == "lead", 0), else_=1)
     query = (select(Assignment.id, Assignment.activity_id, Assignment.unit_id, Assignment.role,
-                    Assignment.period_label, Assignment.due_date, Assignment.extended_due, Assignment.percent,
-                    status_expr(today), Unit.name)
+                    Assignment.period_label, Assignment.due_date, Assignment.extended_due, Assignment.due_in_force,
+                    Assignment.percent, status_expr(today), Unit.name)
              .join(Unit, Assignment.unit_id == Unit.id)
              .join(UnitKind, Unit.kind_id == UnitKind.id)
              .where(Assignment.activity_id.in_(activity_ids), *_assignment_conditions(today, unit_ids, filters))
@@ -207,11 +204,11 @@ def assignment_lines(activity_ids: list[int], today: date, filters: TreeFilters,
     lines: dict[int, list[UnitLine]] = defaultdict(list)
     by_key: dict[tuple[int, int], UnitLine] = {}
     for row in db.session.execute(query):
-        occurrence = Occurrence(*row[:9])
+        occurrence = Occurrence(*row[:10])
         key = (occurrence.activity_id, occurrence.unit_id)
         line = by_key.get(key)
         if line is None:
-            line = by_key[key] = UnitLine(unit_id=occurrence.unit_id, unit_name=row[9], role=occurrence.role)
+            line = by_key[key] = UnitLine(unit_id=occurrence.unit_id, unit_name=row[10], role=occurrence.role)
             lines[occurrence.activity_id].append(line)
         line.occurrences.append(occurrence)
     return dict(lines)

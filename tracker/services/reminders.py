@@ -267,7 +267,7 @@ def _digest_count(day: date) -> int:
 
 def _build_digests(day: date, policy: rules.Policy, calendar: rules.WorkCalendar,
                    result: ScanResult) -> dict[int, _Digest]:
-    due_expr = func.coalesce(Assignment.extended_due, Assignment.due_date)
+    due_expr = Assignment.due_in_force
     owing = Assignment.state.in_(OWING_STATES)
     due_dates = db.session.scalars(select(due_expr).where(owing).distinct()).all()
     hits = rules.reminders_by_due_date(due_dates, day, policy, calendar)
