@@ -386,10 +386,11 @@ def _shortcomings_part(data: YearReportData, blocks: list[Block]) -> None:
                         else "chưa cập nhật lần nào)") for item in data.stale[:15]]
         more = f" và {len(data.stale) - 15} đơn vị khác" if len(data.stale) > 15 else ""
         blocks.append(Block("paragraph", text=(
-            f"Có {len(data.stale)} cơ quan, đơn vị còn nhiệm vụ đang thực hiện nhưng không cập nhật tiến độ từ 30 "
-            f"ngày trở lên (tính đến ngày {fmt_date(data.as_of)}): {'; '.join(described)}{more}.")))
+            f"Có {len(data.stale)} cơ quan, đơn vị còn nhiệm vụ đang thực hiện nhưng không cập nhật tiến độ từ "
+            f"{data.stale_days} ngày trở lên (tính đến ngày {fmt_date(data.as_of)}): {'; '.join(described)}{more}.")))
     else:
-        blocks.append(Block("paragraph", text="Các cơ quan, đơn vị đều cập nhật tiến độ trong 30 ngày gần nhất."))
+        blocks.append(Block("paragraph", text=(
+            f"Các cơ quan, đơn vị đều cập nhật tiến độ trong {data.stale_days} ngày gần nhất.")))
     if data.bottlenecks:
         blocks.append(Block("heading", text="4. Điểm nghẽn", level=2))
         blocks.append(Block("paragraph", text=(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from models import Activity, Assignment, User, db, utcnow
 from tracker import messages
 from tracker.permissions import unit_scope
-from tracker.services.reminders import OWING_STATES
+from tracker.services.status import OWING_STATES
 
 #: a unit user's feed lists each assignment; larger scopes get one event per due date instead
 MAX_EVENTS = 2000

@@ -4,9 +4,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from models import Activity, Assignment, Plan, Task, TaskGroup, Unit, db, utcnow
+from models import Activity, Assignment, Plan, Task, TaskGroup, Unit, db
+from tracker import clock
 from tracker.domain.status import Rollup, Status
-from tracker.services.status import status_expr
+from tracker.services.status import stale_units_query, status_expr
 
 OPEN_STATES = ("open", "returned", "submitted")
 
@@ -79,18 +80,13 @@ def assignment_list_query(today: date, unit_ids=None, plan_ids=None, status: str
     return query
 
 
-def stale_units(today: date, days: int = 30, unit_ids=None, plan_ids=None) -> list[tuple[Unit, int, object]]:
-    """Units with open assignments and no update in `days` days: (unit, open count, last update)."""
-    cutoff = utcnow() - timedelta(days=days)
-    last = func.max(Assignment.last_update_at)
-    query = (select(Assignment.unit_id, func.count(Assignment.id), last)
-             .where(Assignment.state.in_(("open", "returned")))
-             .group_by(Assignment.unit_id)
-             .having((last.is_(None)) | (last < cutoff)))
-    query = _scoped(query, unit_ids, plan_ids)
-    rows = db.session.execute(query).all()
-    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_([r[0] for r in rows])))}
-    return sorted(((units[r[0]], r[1], r[2]) for r in rows), key=lambda t: t[0].sort_order)
+def stale_units(today: date, days: int, unit_ids=None, plan_ids=None) -> list[tuple[Unit, int, date | None]]:
+    """Units that owe work and touched none of it in `days` days (tracker.services.status.stale_units_query):
+    (unit, owed count, day of the last update or None)."""
+    rows = db.session.execute(_scoped(stale_units_query(today, days), unit_ids, plan_ids)).all()
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_([r.unit_id for r in rows])))}
+    return sorted(((units[r.unit_id], r.owed, r.last_update and clock.local_date(r.last_update)) for r in rows),
+                  key=lambda t: t[0].sort_order)
 
 
 def plans_for_year(year: int | None = None) -> list[Plan]:

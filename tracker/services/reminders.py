@@ -35,9 +35,8 @@ from tracker.domain import reminders as rules
 from tracker.permissions import descendant_ids
 from tracker.services import audit
 from tracker.services.errors import CONFLICT_MESSAGE, ConflictError
+from tracker.services.status import OWING_STATES, stale_units_query
 
-#: workflow states in which a unit still owes the work (submitted work waits for the office, not the unit)
-OWING_STATES = ("open", "returned")
 #: items listed per section of a digest; the counts always cover everything
 ITEMS_PER_SECTION = 20
 DIGEST = "digest"
@@ -478,11 +477,8 @@ def _attach_waiting_events(digests: dict[int, _Digest]) -> None:
 
 def _stale_units(day: date, policy: rules.Policy) -> list[dict]:
     """Units with an open assignment untouched for the policy's days, flagged at most weekly (idempotent)."""
-    touched = func.coalesce(Assignment.last_update_at, Assignment.created_at)
-    cutoff = clock.start_of_day(day - timedelta(days=policy.stale_after_days - 1))
-    candidates = db.session.execute(
-        select(Assignment.unit_id, func.count(Assignment.id), func.min(touched))
-        .where(Assignment.state.in_(OWING_STATES), touched < cutoff).group_by(Assignment.unit_id)).all()
+    candidates = [(row.unit_id, row.owed, row.since)
+                  for row in db.session.execute(stale_units_query(day, policy.stale_after_days))]
     recent = set(db.session.scalars(select(UnitFlag.unit_id).where(
         UnitFlag.day > day - timedelta(days=7), UnitFlag.day < day)))
     insert_ignore(UnitFlag, [{"unit_id": unit_id, "day": day, "stale_count": count, "oldest_touch": oldest}

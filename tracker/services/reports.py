@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,13 +24,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from models import Activity, Assignment, Plan, Report, ReportFile, ReportVersion, Task, TaskGroup, Unit, db, utcnow
+from tracker import clock
 from tracker.domain.frameworks import Framework, load_frameworks
 from tracker.domain.periods import PeriodError, parse_period, previous_period
 from tracker.domain.scoring import count_phrase
 from tracker.domain.status import Rollup, Status
 from tracker.permissions import can, descendant_ids, unit_parent_pairs, unit_scope
 from tracker.services import audit
-from tracker.services.status import status_expr
+from tracker.services.reminders import load_policy
+from tracker.services.status import stale_units_query, status_expr
 
 REPORT_KINDS = ("year", "notice")
 FORMATS = ("pdf", "docx", "xlsx")
@@ -40,7 +42,6 @@ MIME_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 #: a unit with open work and no update for this many days is listed under "units without updates"
-STALE_DAYS = 30
 #: unit kinds that have their own appendix in the indicator part, in print order, with their wording
 LEVELS: dict[str, tuple[str, str, str]] = {
     # kind: (level label, noun in "Có 02/17 … xếp loại Tốt", appendix subject)
@@ -277,6 +278,8 @@ class YearReportData:
     plan_activity_count: int = 0
     #: labels of the plan's activities that no unit was assigned (the text names no unit), left out of the figures
     unassigned: list[str] = field(default_factory=list)
+    #: days without any update that make a unit stale (the office's reminder policy)
+    stale_days: int = 30
 
 
 @dataclass
@@ -621,7 +624,8 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
 
     issues, bottlenecks = _issues(as_of, plan_ids, unit_ids, labels, unit_objects)
     whole_plan = unit is None
-    stale = _stale_units(as_of, plan_ids, unit_ids, unit_objects)
+    stale_days = load_policy().stale_after_days
+    stale = _stale_units(as_of, plan_ids, unit_ids, unit_objects, stale_days)
     unit_lines = _unit_lines(as_of, plan_ids, unit_ids, labels) if unit is not None else []
 
     period = settings.period or str(settings.year)
@@ -644,8 +648,8 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
         task_count=len({row.task_id for row in tree}) if whole_plan else len(tasks),
         activity_count=len(activities), unit_count=len(by_unit),
         totals=totals, activity_totals=Rollup(activity_counts), groups=list(groups.values()), activities=activities,
-        units=units, issues=issues, bottlenecks=bottlenecks, stale=stale, unit_lines=unit_lines, scores=scores,
-        score_note=score_note,
+        units=units, issues=issues, bottlenecks=bottlenecks, stale=stale, stale_days=stale_days,
+        unit_lines=unit_lines, scores=scores, score_note=score_note,
         plan_activity_count=len(tree) if whole_plan else len(activities),
         unassigned=unassigned if whole_plan else [],
     )
@@ -692,21 +696,18 @@ def _assigned_units(activity_ids: list[int], unit_ids: set[int] | None) -> dict[
     return dict(db.session.execute(query).all())
 
 
-def _stale_units(as_of, plan_ids, unit_ids, unit_objects) -> list[StaleUnit]:
-    """Units with open work in these plans and no update in STALE_DAYS days before `as_of` (one query)."""
-    cutoff = datetime.combine(as_of - timedelta(days=STALE_DAYS), time.max, tzinfo=UTC)
-    last = func.max(Assignment.last_update_at)
-    query = (select(Assignment.unit_id, func.count(Assignment.id), last)
-             .where(Assignment.plan_id.in_(plan_ids), Assignment.state.in_(("open", "returned")))
-             .group_by(Assignment.unit_id).having(last.is_(None) | (last < cutoff)))
+def _stale_units(as_of, plan_ids, unit_ids, unit_objects, days: int) -> list[StaleUnit]:
+    """Units with open work in these plans that touched none of it in `days` days before `as_of` (one query;
+    the rule is tracker.services.status.stale_units_query, as on the dashboard and in the digest)."""
+    query = stale_units_query(as_of, days).where(Assignment.plan_id.in_(plan_ids))
     if unit_ids is not None:
         query = query.where(Assignment.unit_id.in_(unit_ids))
     stale = []
-    for unit_id, open_count, last_update in db.session.execute(query).all():
-        if unit_id not in unit_objects:
+    for row in db.session.execute(query).all():
+        if row.unit_id not in unit_objects:
             continue
-        when = last_update.date() if isinstance(last_update, datetime) else None
-        stale.append(StaleUnit(unit_objects[unit_id].name, open_count, when))
+        when = clock.local_date(row.last_update) if row.last_update else None
+        stale.append(StaleUnit(unit_objects[row.unit_id].name, row.owed, when))
     stale.sort(key=lambda item: (item.last_update or date.min, -item.open_count, item.name))
     return stale
 

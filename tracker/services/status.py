@@ -1,14 +1,16 @@
-"""The display status in SQL and on loaded rows, beside the pure rule (tracker.domain.status).
+"""The display status in SQL and on loaded rows, beside the pure rule (tracker.domain.status), and which
+units have gone quiet.
 
 `status_expr` is the same rule as `compute_status`, as a SQL CASE so dashboards count by status in one GROUP
 BY; a test keeps the two equal for every combination. The deadline in force is `Assignment.due_in_force`, one
 hybrid property for Python and SQL.
 """
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import Boolean, case, cast, func, literal
+from sqlalchemy import Boolean, case, cast, func, literal, select
 
 from models import Assignment
+from tracker import clock
 from tracker.domain import status as st
 
 
@@ -32,3 +34,24 @@ def status_of(assignment: Assignment, today: date) -> st.Status:
     return st.compute_status(
         assignment.state, assignment.due_at_completion or assignment.due_in_force, today,
         assignment.completed_on, assignment.started)
+
+
+#: workflow states in which a unit still owes the work (submitted work waits for the office, not the unit)
+OWING_STATES = ("open", "returned")
+
+
+def stale_units_query(day: date, days: int):
+    """SQL rows (unit_id, owed, last_update, since) of each unit that owes work and touched none of it in the
+    `days` days up to Vietnam's `day`.
+
+    The one rule behind the dashboard, the digest and the report. A touch is a progress update, else the day
+    the work was assigned (a plan loaded today makes no unit stale); `last_update` is None when the unit never
+    reported; `since` is its last touch. Callers narrow it with .where() on plans or units.
+    """
+    touched = func.coalesce(Assignment.last_update_at, Assignment.created_at)
+    since = func.max(touched)
+    return (select(Assignment.unit_id, func.count(Assignment.id).label("owed"),
+                   func.max(Assignment.last_update_at).label("last_update"), since.label("since"))
+            .where(Assignment.state.in_(OWING_STATES))
+            .group_by(Assignment.unit_id)
+            .having(since < clock.start_of_day(day - timedelta(days=days - 1))))

@@ -10,7 +10,7 @@ from tracker.pagination import ListPage
 from tracker.permissions import ancestor_ids, can, require, unit_scope
 from tracker.redis_conn import redis_ok
 from tracker.request_input import int_arg, int_args, page_arg
-from tracker.services import dashboards
+from tracker.services import dashboards, reminders
 
 bp = Blueprint("main", __name__)
 
@@ -49,6 +49,8 @@ def dashboard():
     per_page = DASHBOARD_LIST_SIZE
     overdue = db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, status="overdue"),
                           page=page, per_page=per_page, error_out=False)
+    # the same days as the digest that links here (the office's reminder policy)
+    stale_days = reminders.load_policy().stale_after_days
     return render_template(
         "main/dashboard.html",
         plans=plans, plan_ids=plan_ids, year=year, years=sorted({p.year for p in plans}, reverse=True),
@@ -62,8 +64,9 @@ def dashboard():
                          page=page_arg("p7"), per_page=per_page, error_out=False),
         due30=db.paginate(dashboards.assignment_list_query(today, plan_ids=plan_ids, due_within=30),
                           page=page_arg("p30"), per_page=per_page, error_out=False),
-        stale=ListPage.of(dashboards.stale_units(today, plan_ids=plan_ids), page_arg("ps"),
+        stale=ListPage.of(dashboards.stale_units(today, stale_days, plan_ids=plan_ids), page_arg("ps"),
                           DASHBOARD_UNITS_PAGE),
+        stale_days=stale_days,
         read_only=not can(current_user, "review"),
     )
 
