@@ -39,14 +39,8 @@ def launch(playwright):
 
 
 @pytest.fixture()
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+def browser(chromium_session):
+    return chromium_session
 
 
 @pytest.fixture()

@@ -217,3 +217,21 @@ def _no_real_mail(monkeypatch, request):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "smtp: the test runs its own loopback SMTP server")
+
+
+@pytest.fixture(scope="session")
+def chromium_session():
+    """One headless Chromium per test process, shared by every browser test and journey.
+
+    Playwright's sync API keeps an event loop running while it is open, so a second one in the same
+    process (a journey and a browser test landing on the same xdist worker) refuses to start.
+    """
+    from tests.browser_support import launch, require_browser
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

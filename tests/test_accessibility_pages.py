@@ -21,7 +21,6 @@ from werkzeug.serving import make_server
 from models import Activity, Assignment, Framework, FrameworkNode, Plan, Unit, UnitKind, User
 from models import db as _db
 from tests.axe import axe_violations, describe
-from tests.browser_support import launch, require_browser
 from tests.conftest import _truncate_all
 from tracker import clock
 from tracker.services import assignments, reminders, reports, score_import, seed
@@ -126,14 +125,8 @@ def server(app, demo):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
+def chromium(chromium_session):
+    return chromium_session
 
 
 def _login(chromium, base: str, role: str, viewport=DESKTOP):

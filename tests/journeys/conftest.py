@@ -3,7 +3,7 @@
 `python -m tracker.launch` runs in its own process group with the server clock on UTC (migrate, seed the
 demo, then honcho: gunicorn, `rq worker`, `rq cron`), against a fresh instance folder, a free port and
 an aiosmtpd server that keeps every message. The embedded Redis by default; TEST_REDIS_URL → that server's
-database 14 (cleared before and after, nothing else touched); TEST_DATABASE_URL → a PostgreSQL schema
+database 13 (cleared before and after, nothing else touched); TEST_DATABASE_URL → a PostgreSQL schema
 of its own (made and dropped here). One product per xdist worker; every journey is in the xdist group
 "journeys" (`--dist loadgroup`, see pyproject.toml), so a parallel run starts one product.
 
@@ -30,7 +30,6 @@ from pathlib import Path
 import pytest
 
 from tests.axe import axe_violations
-from tests.browser_support import launch, require_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out" / "journeys"
@@ -40,7 +39,8 @@ PHONE = {"width": 375, "height": 812}
 #: screenshots stop this far down: a page taller than this is a finding of its own, not worth 40 MB of PNG
 SHOT_MAX_HEIGHT = 8000
 #: the Redis database the journeys' product uses when TEST_REDIS_URL is set (the rest of the suite uses 15)
-REDIS_DB = 14
+#: not 14 (tests/test_reminders_redis.py) nor 15 (the suite): each user of the shared server has its own
+REDIS_DB = 13
 START_TIMEOUT = 180
 
 
@@ -232,14 +232,8 @@ def product(tmp_path_factory, smtp):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+def browser(chromium_session):
+    return chromium_session
 
 
 @dataclass
