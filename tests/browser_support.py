@@ -6,6 +6,7 @@ Outside CI a test that needs it skips when Chromium is missing; with DONDOC_REQU
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,19 +39,15 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
 
 
-@pytest.fixture()
-def browser(chromium_session):
-    return chromium_session
-
-
-@pytest.fixture()
-def live_server(app, db):
-    """The test app served in-process on a free port (threaded, so requests can overlap)."""
+@contextmanager
+def serving(app):
+    """The app served in-process on a free port (threaded, so requests can overlap); yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 def shoot(page, name: str) -> None:

@@ -235,3 +235,18 @@ def chromium_session():
         chromium = launch(playwright)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture()
+def live_server(app, db):
+    """The test app served in-process for one test (tests.browser_support.serving); its base URL."""
+    from tests.browser_support import serving
+
+    with serving(app) as base:
+        yield base
+
+
+@pytest.fixture()
+def browser(chromium_session):
+    """The process's headless Chromium (tests open their own contexts)."""
+    return chromium_session

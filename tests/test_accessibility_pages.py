@@ -9,18 +9,17 @@ One browser and one seeded database serve the whole module.
 """
 import importlib
 import re
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import url_for
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from models import Activity, Assignment, Framework, FrameworkNode, Plan, Unit, UnitKind, User
 from models import db as _db
 from tests.axe import axe_violations, describe
+from tests.browser_support import serving
 from tests.conftest import _truncate_all
 from tracker import clock
 from tracker.services import assignments, reminders, reports, score_import, seed
@@ -117,11 +116,8 @@ def _seed_demo(app) -> dict:
 
 @pytest.fixture(scope="module")
 def server(app, demo):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from models import Activity, Assignment, Plan, PlanImport, Unit
 from tests.axe import assert_accessible
-from tests.browser_support import browser, live_server  # noqa: F401 — fixtures
 from tests.browser_support import login as _login
 from tests.browser_support import shoot as _shoot
 from tests.test_plan_import_web import SMALL_ROWS, both_provinces, small_docx  # noqa: F401 — fixture

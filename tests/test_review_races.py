@@ -7,25 +7,14 @@ once to werkzeug's threaded server, so each request runs in its own thread with 
 import threading
 from datetime import timedelta
 
-import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from models import Assignment, AuditEntry, ExtensionRequest, Notification, ProgressUpdate
 from tests.test_assignments_pages import OFFICE_UNIT, OWN_UNIT, PASSWORD, TODAY, make_assignment
 from tracker.services import assignments as workflow
 
 DECISION_KINDS = ("extension_approved", "extension_refused")
-
-
-@pytest.fixture()
-def live_server(app, db):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def _sessions(base: str, users) -> list[requests.Session]:
