@@ -250,3 +250,16 @@ def live_server(app, db):
 def browser(chromium_session):
     """The process's headless Chromium (tests open their own contexts)."""
     return chromium_session
+
+
+@pytest.fixture(scope="session")
+def english_catalog(app):
+    """Compile the English catalog when the .mo is missing or older than the .po (`make translations` does it too)."""
+    from tracker import i18n_tools
+
+    po, mo = i18n_tools.po_path("en"), i18n_tools.mo_path("en")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        i18n_tools.compile_catalog(po, mo)
+        with app.app_context():
+            flask_babel.get_domain().cache.clear()  # a missing catalog may have been cached as empty
+    return mo
