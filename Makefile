@@ -59,9 +59,10 @@ test-postgres: venv translations node-deps
 	$(BIN)/pytest -q -n $(JOBS) $(PYTEST_ARGS)
 
 # ruff, then the layers of docs/architecture.md as import-linter contracts (pyproject.toml)
+# (no cache: a stale import-linter cache once passed here what failed on a fresh checkout)
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 bench: venv translations
 	$(BIN)/python -m bench.run

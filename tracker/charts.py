@@ -11,12 +11,10 @@ import base64
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Protocol
 
 import pygal
 from pygal.style import Style
-
-from tracker.reports.document import Chart
-from tracker.reports.fonts import CSS_FAMILY
 
 #: colours readable in print (the PDF report is often printed in grey)
 _STYLE = Style(
@@ -92,21 +90,32 @@ CHART_WIDTH_PX = 800
 CHART_HEIGHT_PX = 380
 
 
-def _report_style() -> Style:
+class PrintChart(Protocol):
+    """What a report's chart carries (tracker.reports.document.Chart); charts know nothing of reports."""
+
+    kind: str  # bar | hbar | stacked
+    categories: list[str]
+    series: list[tuple[str, list[float]]]
+    unit: str
+
+
+def _report_style(font_family: str) -> Style:
     return Style(
         background="white", plot_background="white", foreground="#222", foreground_strong="#000",
-        foreground_subtle="#ccc", colors=PALETTE, font_family=f"'{CSS_FAMILY}', 'Tinos', serif",
+        foreground_subtle="#ccc", colors=PALETTE, font_family=f"'{font_family}', 'Tinos', serif",
         # the SVG is drawn 800 px wide and printed 150 mm wide: 20 px comes out near 10 pt
         label_font_size=20, major_label_font_size=20, legend_font_size=20, title_font_size=22,
         value_font_size=18, tooltip_font_size=18, opacity="1", opacity_hover="1",
     )
 
 
-def chart_svg(chart: Chart) -> str:
-    """A report's chart as a standalone SVG document (no scripts, no external references), in print colours."""
+def chart_svg(chart: PrintChart, font_family: str) -> str:
+    """A report's chart as a standalone SVG document (no scripts, no external references), in print colours,
+    lettered in the report's font family."""
     factory = {"bar": pygal.Bar, "hbar": pygal.HorizontalBar, "stacked": pygal.StackedBar}[chart.kind]
     drawing = factory(
-        style=_report_style(), width=CHART_WIDTH_PX, height=CHART_HEIGHT_PX, js=[], disable_xml_declaration=True,
+        style=_report_style(font_family), width=CHART_WIDTH_PX, height=CHART_HEIGHT_PX, js=[],
+        disable_xml_declaration=True,
         legend_at_bottom=True, legend_at_bottom_columns=min(4, max(1, len(chart.series))),
         show_legend=len(chart.series) > 1, print_values=len(chart.categories) * len(chart.series) <= 24,
         value_formatter=lambda value: _vn_number(value, 1, chart.unit), truncate_label=40, x_label_rotation=0,

@@ -62,7 +62,7 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["cell"] = _cell
-    env.globals.update(chart_uri=lambda chart: svg_data_uri(chart_svg(chart)), paragraphs=_paragraphs)
+    env.globals.update(chart_uri=lambda chart: svg_data_uri(chart_svg(chart, CSS_FAMILY)), paragraphs=_paragraphs)
     return env
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tracker.charts import CHART_HEIGHT_PX, CHART_WIDTH_PX, chart_svg, svg_data_uri
 from tracker.reports.document import Chart
+from tracker.reports.fonts import CSS_FAMILY
 from tracker.reports.pdf import render_fragment_pdf
 
 
@@ -25,7 +26,7 @@ def chart_png(chart: Chart, dpi: int = 150) -> bytes | None:
     if not png_converter_available():
         return None
     width_mm, height_mm = 160, 160 * CHART_HEIGHT_PX / CHART_WIDTH_PX
-    html = (f'<img src="{svg_data_uri(chart_svg(chart))}" style="width:{width_mm}mm;height:{height_mm}mm">')
+    html = (f'<img src="{svg_data_uri(chart_svg(chart, CSS_FAMILY))}" style="width:{width_mm}mm;height:{height_mm}mm">')
     pdf = render_fragment_pdf(html, width_mm, height_mm)
     with tempfile.TemporaryDirectory(prefix="dondoc-chart-") as folder:
         source = Path(folder) / "chart.pdf"
