@@ -43,14 +43,16 @@ class UnitForm(Form):
     valid_from = VnDateField(_l("Ngày bắt đầu"), validators=[Optional()])
     email = StringField(_l("Thư điện tử"), validators=[
         Optional(), Email(_l("Thư điện tử: địa chỉ không hợp lệ")), Length(max=255)])
-    stamp = HiddenField()
+    #: the version the form was opened at; the service refuses a stale one (409)
+    version = HiddenField()
 
 
 class EndUnitForm(Form):
     valid_to = VnDateField(_l("Ngày kết thúc"), validators=[
         DataRequired(_l("Ngày kết thúc: không được để trống"))])
     successor_id = SelectField(_l("Đơn vị kế thừa"), coerce=int, validate_choice=False)
-    stamp = HiddenField()
+    #: the version the form was opened at; the service refuses a stale one (409)
+    version = HiddenField()
 
 
 class UnitKindForm(Form):
@@ -61,6 +63,8 @@ class UnitKindForm(Form):
     level = IntegerField(_l("Cấp (0 = tỉnh)"), validators=[
         InputRequired(_l("Cấp: hãy nhập một số")),
         NumberRange(min=0, max=9, message=_l("Cấp: phải là số từ 0 đến 9"))])
+    #: the version the form was opened at; the service refuses a stale one (409)
+    version = HiddenField()
 
 
 class UserCreateForm(Form):
@@ -86,7 +90,8 @@ class UserEditForm(Form):
     role = SelectField(_l("Vai trò"), choices=ROLE_CHOICES, validate_choice=False)
     unit_id = SelectField(_l("Đơn vị"), coerce=int, validate_choice=False)
     active = BooleanField(_l("Đang hoạt động (bỏ chọn để khóa tài khoản)"))
-    stamp = HiddenField()
+    #: the version the form was opened at; the service refuses a stale one (409)
+    version = HiddenField()
 
 
 class PasswordResetForm(Form):

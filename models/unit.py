@@ -17,6 +17,10 @@ class UnitKind(db.Model):
     #: depth in the administrative hierarchy (0 = province)
     level: Mapped[int] = mapped_column(Integer, default=1)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    #: optimistic locking: the edit form posts the version it was opened at; SQLAlchemy refuses a stale UPDATE
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __repr__(self) -> str:
         return f"<UnitKind {self.code}>"
@@ -38,6 +42,10 @@ class Unit(TimestampMixin, db.Model):
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     email: Mapped[str | None] = mapped_column(String(255))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    #: optimistic locking: the edit forms post the version they were opened at; SQLAlchemy refuses a stale UPDATE
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     kind: Mapped[UnitKind] = relationship(lazy="joined")
     parent: Mapped["Unit | None"] = relationship(remote_side=[id], foreign_keys=[parent_id])

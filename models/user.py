@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +30,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: secret for the personal calendar feed; reset by the user
     ics_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
     locale: Mapped[str | None] = mapped_column(String(8))
+    #: optimistic locking: the edit form posts the version it was opened at; SQLAlchemy refuses a stale UPDATE
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

@@ -225,14 +225,15 @@ def test_parent_cannot_be_the_unit_or_below_it(client, db, units, login_as, pare
 def test_stale_edit_gets_a_conflict_and_changes_nothing(client, db, units, login_as):
     login_as("admin")
     stp = units["HG-STP"]
-    client.get(f"/admin/units/{stp.id}/edit")
-    stale_stamp = stp.updated_at.isoformat()
+    page = client.get(f"/admin/units/{stp.id}/edit")
+    opened_at = stp.version
+    assert f'name="version" type="hidden" value="{opened_at}"' in page.get_data(as_text=True)
     # someone else saves first
     stp.name = "Sở Tư pháp (đổi bởi người khác)"
     db.session.commit()
     response = client.post(f"/admin/units/{stp.id}/edit", data={
         "code": "HG-STP", "name": "Tên của tôi", "kind_id": stp.kind_id, "parent_id": stp.parent_id,
-        "stamp": stale_stamp})
+        "version": opened_at})
     assert response.status_code == 409
     assert "vừa được người khác sửa" in page_text(response)
     db.session.refresh(stp)

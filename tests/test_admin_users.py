@@ -239,11 +239,11 @@ def test_reset_password_too_short_changes_nothing(client, db, units, make_user, 
 def test_stale_user_edit_is_a_conflict(client, db, units, make_user, login_as):
     target = make_user("unit_officer", "HG-STP", username="hai-nguoi-sua")
     login_as("admin")
-    stale_stamp = target.updated_at.isoformat()
+    opened_at = target.version
     target.email = "nguoi-khac@sua.truoc"
     db.session.commit()
     response = client.post(f"/admin/users/{target.id}/edit",
-                           data={**edit_form(target, email="cua-toi@sua.sau"), "stamp": stale_stamp})
+                           data={**edit_form(target, email="cua-toi@sua.sau"), "version": opened_at})
     assert response.status_code == 409
     assert "vừa được người khác sửa" in page_text(response)
     db.session.refresh(target)

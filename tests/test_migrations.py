@@ -41,3 +41,37 @@ def test_upgrade_gives_the_models_schema_and_downgrade_undoes_it(tmp_path):
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS dondoc_migrations_{os.getpid()} CASCADE"))
         engine.dispose()
+
+
+def test_locking01_gives_existing_rows_version_1_and_downgrades_with_data(tmp_path):
+    """Units, users and unit kinds saved before the version column start at version 1; going back keeps them."""
+    url = _fresh_url(tmp_path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade(revision="review01")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO unit_kind (id, code, name, level, sort_order) "
+                              "VALUES (1, 'department', 'Sở', 1, 0)"))
+            conn.execute(text("INSERT INTO unit (id, code, name, search_text, aliases, kind_id, parent_id, sort_order, "
+                              "created_at, updated_at) VALUES (1, 'HG', 'Tỉnh', '', '[]', 1, NULL, 0, "
+                              "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), (2, 'HG-STP', 'Sở Tư pháp', '', '[]', 1, 1, 1, "
+                              "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            conn.execute(text('INSERT INTO "user" (id, username, password_hash, full_name, role, unit_id, active, '
+                              "email_enabled, digest, ics_token, created_at, updated_at) VALUES (1, 'cu', 'x', 'Cũ', "
+                              "'admin', 2, TRUE, TRUE, TRUE, 'token', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        upgrade(revision="locking01")
+        with db.engine.connect() as conn:
+            for table in ("unit_kind", "unit", '"user"'):
+                assert conn.execute(text(f"SELECT DISTINCT version FROM {table}")).scalars().all() == [1], table
+        downgrade(revision="review01")
+        with db.engine.connect() as conn:
+            assert conn.execute(text('SELECT unit_id FROM "user"')).scalar_one() == 2
+            assert conn.execute(text("SELECT count(*) FROM unit")).scalar_one() == 2
+            assert "version" not in {column["name"] for column in db.inspect(conn).get_columns("unit")}
+        downgrade(revision="base")
+        db.engine.dispose()
+    if os.environ.get("TEST_DATABASE_URL"):
+        engine = create_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS dondoc_migrations_{os.getpid()} CASCADE"))
+        engine.dispose()

@@ -11,7 +11,7 @@ from tracker.domain.textnorm import clean, fold
 from tracker.permissions import CAPABILITIES, can
 from tracker.services import audit
 from tracker.services.errors import PermissionDenied
-from tracker.services.units import check_stamp
+from tracker.services.unit_of_work import check_version, flush_or_conflict
 
 
 class AccountError(ValueError):
@@ -108,10 +108,12 @@ def users_query(search: str = "", role: str | None = None, unit_ids: set[int] | 
 
 
 def update_user(actor, user: User, *, full_name: str, email: str | None, role: str, unit_id: int, active: bool,
-                expected_stamp: str | None = None) -> dict:
-    """Change a user's name, email, role, unit or active flag; returns the audited changes."""
+                expected_version: int | str | None = None) -> dict:
+    """Change a user's name, email, role, unit or active flag; returns the audited changes.
+
+    `expected_version` is the version the form was opened at (None: not checked)."""
     _require_user_manager(actor)
-    check_stamp(user, expected_stamp, USER_CONFLICT_MESSAGE)
+    check_version(user, expected_version, USER_CONFLICT_MESSAGE)
     if role not in ROLES:
         raise AccountError(_l("Vai trò: «%(role)s» không hợp lệ; chọn một trong: %(choices)s",
                               role=role, choices=", ".join(ROLES)))
@@ -128,7 +130,7 @@ def update_user(actor, user: User, *, full_name: str, email: str | None, role: s
               "role": role, "unit_id": unit.id, "active": bool(active)}
     message = ("audit.user.lock" if user.active and not active else
                "audit.user.unlock" if not user.active and active else "audit.user.update")
-    return audit.apply(actor, user, values, message, {"username": user.username})
+    return audit.apply(actor, user, values, message, {"username": user.username}, conflict=USER_CONFLICT_MESSAGE)
 
 
 def reset_password(actor, user: User, new_password: str) -> None:
@@ -136,7 +138,7 @@ def reset_password(actor, user: User, new_password: str) -> None:
     _require_user_manager(actor)
     _check_password(new_password, "Mật khẩu mới")
     user.set_password(new_password)
-    db.session.flush()
+    flush_or_conflict(USER_CONFLICT_MESSAGE)
     audit.record(actor, "reset_password", user, "audit.user.reset_password", {"username": user.username})
 
 
@@ -156,7 +158,7 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     if new_password == current_password:
         raise _field_error("new_password", _l("Mật khẩu mới: phải khác mật khẩu hiện tại"))
     user.set_password(new_password)
-    db.session.flush()
+    flush_or_conflict(USER_CONFLICT_MESSAGE)
     audit.record(user, "change_password", user, "audit.user.change_password")
 
 
@@ -166,13 +168,13 @@ def update_preferences(user: User, *, locale: str, email_enabled: bool, digest: 
         raise AccountError(_l("Ngôn ngữ: «%(locale)s» không hỗ trợ; chọn một trong: %(choices)s",
                               locale=locale, choices=", ".join(LOCALES)))
     return audit.apply(user, user, {"locale": locale, "email_enabled": bool(email_enabled), "digest": bool(digest)},
-                       "audit.user.preferences")
+                       "audit.user.preferences", conflict=USER_CONFLICT_MESSAGE)
 
 
 def reset_ics_token(user: User) -> str:
     """Issue a new calendar-feed secret; the old feed address stops working."""
     user.ics_token = secrets.token_urlsafe(32)
-    db.session.flush()
+    flush_or_conflict(USER_CONFLICT_MESSAGE)
     # the token is a secret: the audit line says it changed, never what it is
     audit.record(user, "reset_token", user, "audit.user.reset_token")
     return user.ics_token

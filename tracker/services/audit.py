@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from models import AuditEntry, Unit, UnitKind, User, db
 from tracker import messages
+from tracker.services.errors import CONFLICT_MESSAGE
+from tracker.services.unit_of_work import flush_or_conflict
 
 #: field → label of the audit page's change list
 FIELD_LABELS = {
@@ -100,13 +102,18 @@ def record(user, action: str, entity, message: str, args: dict | None = None,
     return entry
 
 
-def apply(user, obj, values: dict, message: str, args: dict | None = None, action: str = "update") -> dict:
-    """Set values on obj and audit what changed (with the message key and arguments); returns the changes."""
+def apply(user, obj, values: dict, message: str, args: dict | None = None, action: str = "update",
+          conflict=CONFLICT_MESSAGE) -> dict:
+    """Set values on obj and audit what changed (with the message key and arguments); returns the changes.
+
+    The flush sends the UPDATE: on a versioned record, a writer that won since we read it makes it a
+    ConflictError with `conflict`.
+    """
     changes = diff(obj, values)
     for field, value in values.items():
         setattr(obj, field, value)
     if changes:
-        db.session.flush()
+        flush_or_conflict(conflict)
         record(user, action, obj, message, args, changes)
     return changes
 

@@ -14,7 +14,8 @@ from tracker.domain.formatting import fmt_date
 from tracker.domain.textnorm import clean, fold, vn_sort_key
 from tracker.permissions import can, descendant_ids
 from tracker.services import audit
-from tracker.services.errors import ConflictError, PermissionDenied
+from tracker.services.errors import PermissionDenied
+from tracker.services.unit_of_work import check_version, flush_or_conflict
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "units"
 
@@ -148,15 +149,15 @@ class UnitError(ValueError):
         self.field = field
 
 
-def edit_stamp(obj) -> str:
-    """A token of the row's last change, carried by edit forms to detect stale edits."""
-    return obj.updated_at.isoformat() if getattr(obj, "updated_at", None) else ""
+def _unit_conflict(unit: Unit):
+    """What a stale unit form, or the loser of two simultaneous saves, is told."""
+    return _l("Đơn vị %(code)s vừa được người khác sửa. Thay đổi của bạn chưa được lưu; hãy tải lại trang rồi "
+              "nhập lại.", code=unit.code)
 
 
-def check_stamp(obj, expected: str | None, message: str) -> None:
-    """Raise ConflictError when the row changed since the form was opened."""
-    if expected and expected != edit_stamp(obj):
-        raise ConflictError(message)
+def _kind_conflict(kind: UnitKind):
+    return _l("Loại đơn vị %(code)s vừa được người khác sửa. Thay đổi của bạn chưa được lưu; hãy tải lại trang "
+              "rồi nhập lại.", code=kind.code)
 
 
 def _require_manager(actor) -> None:
@@ -265,25 +266,29 @@ def create_unit(actor, values: dict) -> Unit:
     return unit
 
 
-def update_unit(actor, unit: Unit, values: dict, expected_stamp: str | None = None) -> dict:
-    """Edit a unit's code, name, kind, parent, aliases, start date and email; returns the audited changes."""
+def update_unit(actor, unit: Unit, values: dict, expected_version: int | str | None = None) -> dict:
+    """Edit a unit's code, name, kind, parent, aliases, start date and email; returns the audited changes.
+
+    `expected_version` is the version the form was opened at (None: not checked)."""
     _require_manager(actor)
-    check_stamp(unit, expected_stamp, _l("Đơn vị %(code)s vừa được người khác sửa. Thay đổi của bạn chưa được "
-                                         "lưu; hãy tải lại trang rồi nhập lại.", code=unit.code))
+    conflict = _unit_conflict(unit)
+    check_version(unit, expected_version, conflict)
     data = _unit_values(values)
     _validate_unit(unit, {**data, "valid_to": unit.valid_to})
-    folded = data.pop("search_text")
-    changes = audit.apply(actor, unit, data, "audit.unit.update", {"unit": f"{data['code']} · {data['name']}"})
-    unit.search_text = folded  # derived from name and aliases, so not worth an audit line of its own
+    # derived from name and aliases, so not worth an audit line of its own; set first, to go in the same UPDATE
+    unit.search_text = data.pop("search_text")
+    changes = audit.apply(actor, unit, data, "audit.unit.update", {"unit": f"{data['code']} · {data['name']}"},
+                          conflict=conflict)
+    flush_or_conflict(conflict)
     return changes
 
 
 def end_unit(actor, unit: Unit, *, valid_to: date, successor_id: int | None = None,
-             expected_stamp: str | None = None) -> dict:
+             expected_version: int | str | None = None) -> dict:
     """End a unit on valid_to, naming its successor; the unit stays for history but is no longer active."""
     _require_manager(actor)
-    check_stamp(unit, expected_stamp, _l("Đơn vị %(code)s vừa được người khác sửa. Thay đổi của bạn chưa được "
-                                         "lưu; hãy tải lại trang rồi nhập lại.", code=unit.code))
+    conflict = _unit_conflict(unit)
+    check_version(unit, expected_version, conflict)
     if valid_to is None:
         raise UnitError("valid_to", _l("%(field)s: không được để trống", field=UNIT_FIELD_LABELS["valid_to"]))
     if unit.valid_from and valid_to < unit.valid_from:
@@ -296,14 +301,15 @@ def end_unit(actor, unit: Unit, *, valid_to: date, successor_id: int | None = No
     if successor:
         args["successor"] = f"{successor.code} · {successor.name}"
     return audit.apply(actor, unit, {"valid_to": valid_to, "successor_id": successor_id},
-                       "audit.unit.end_succeeded" if successor else "audit.unit.end", args, action="end")
+                       "audit.unit.end_succeeded" if successor else "audit.unit.end", args, action="end",
+                       conflict=conflict)
 
 
 def reopen_unit(actor, unit: Unit) -> dict:
     """Undo an ending entered by mistake: clear the end date and successor."""
     _require_manager(actor)
     return audit.apply(actor, unit, {"valid_to": None, "successor_id": None}, "audit.unit.reopen",
-                       {"unit": f"{unit.code} · {unit.name}"}, action="reopen")
+                       {"unit": f"{unit.code} · {unit.name}"}, action="reopen", conflict=_unit_conflict(unit))
 
 
 def active_children(unit: Unit, on: date) -> list[Unit]:
@@ -322,9 +328,14 @@ def kinds_with_counts() -> list[tuple[UnitKind, int]]:
 _KIND_CODE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
-def save_kind(actor, kind: UnitKind | None, *, code: str, name: str, level: int) -> UnitKind:
-    """Create or edit a unit kind; a kind's code is fixed once units use it (collective assignees name it)."""
+def save_kind(actor, kind: UnitKind | None, *, code: str, name: str, level: int,
+              expected_version: int | str | None = None) -> UnitKind:
+    """Create or edit a unit kind; a kind's code is fixed once units use it (collective assignees name it).
+
+    `expected_version` is the version the edit form was opened at (None: not checked)."""
     _require_manager(actor)
+    if kind is not None:
+        check_version(kind, expected_version, _kind_conflict(kind))
     code, name = (code or "").strip().lower(), clean(name)
     label = KIND_FIELD_LABELS
     if not _KIND_CODE.match(code):
@@ -349,5 +360,5 @@ def save_kind(actor, kind: UnitKind | None, *, code: str, name: str, level: int)
         raise UnitError("code", _l("%(field)s: không đổi được mã «%(code)s» vì đã có đơn vị thuộc loại này (các cụm "
                                    "như «UBND cấp xã» tra theo mã)", field=label["code"], code=kind.code))
     audit.apply(actor, kind, {"code": code, "name": name, "level": level}, "audit.unit_kind.update",
-                {"kind": f"{code} · {name}"})
+                {"kind": f"{code} · {name}"}, conflict=_kind_conflict(kind))
     return kind

@@ -4,8 +4,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forms.account import ChangePasswordForm, PreferencesForm, TokenResetForm
-from models import db
 from tracker.services import accounts
+from tracker.services.errors import ConflictError
+from tracker.views.saving import saving
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -51,14 +52,16 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_own_password(_me(), form.current_password.data, form.new_password.data)
+            with saving():
+                accounts.change_own_password(_me(), form.current_password.data, form.new_password.data)
         except accounts.AccountError as error:
-            db.session.rollback()
             field = form.current_password if getattr(error, "field", "") == "current_password" else form.new_password
             field.errors = [*field.errors, str(error)]
             flash(_("Chưa đổi mật khẩu: %(reason)s", reason=str(error)), "danger")
             return _page(400, password_form=form)
-        db.session.commit()
+        except ConflictError as error:  # an administrator saved this account at the same moment
+            flash(_("Chưa đổi mật khẩu: %(reason)s", reason=str(error)), "danger")
+            return _page(409, password_form=form)
         flash(_("Đã đổi mật khẩu"), "success")
         return redirect(url_for("account.profile"))
     flash(_("Chưa đổi mật khẩu: hãy sửa các ô được đánh dấu"), "danger")
@@ -72,14 +75,16 @@ def preferences():
     form = PreferencesForm()
     if form.validate_on_submit():
         try:
-            accounts.update_preferences(_me(), locale=form.locale.data,
-                                        email_enabled=form.email_enabled.data,
-                                        digest=form.delivery.data == "digest")
+            with saving():
+                accounts.update_preferences(_me(), locale=form.locale.data,
+                                            email_enabled=form.email_enabled.data,
+                                            digest=form.delivery.data == "digest")
         except accounts.AccountError as error:
-            db.session.rollback()
             flash(str(error), "danger")
             return _page(400, preferences_form=form)
-        db.session.commit()
+        except ConflictError as error:  # an administrator saved this account at the same moment
+            flash(str(error), "danger")
+            return _page(409, preferences_form=form)
         session["lang"] = current_user.locale
         flash(_("Đã lưu tùy chọn"), "success")
         return redirect(url_for("account.profile"))
@@ -94,7 +99,11 @@ def reset_calendar_token():
     if not TokenResetForm().validate_on_submit():
         flash(_("Yêu cầu không hợp lệ; hãy tải lại trang rồi thử lại"), "danger")
         return _page(400)
-    accounts.reset_ics_token(_me())
-    db.session.commit()
+    try:
+        with saving():
+            accounts.reset_ics_token(_me())
+    except ConflictError as error:  # an administrator saved this account at the same moment
+        flash(str(error), "danger")
+        return _page(409)
     flash(_("Đã tạo mã lịch mới; hãy cập nhật địa chỉ lịch trong Outlook hoặc điện thoại"), "success")
     return redirect(url_for("account.profile"))

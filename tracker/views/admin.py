@@ -29,7 +29,8 @@ from tracker.request_input import int_arg, page_arg
 from tracker.services import accounts
 from tracker.services import audit as audit_service
 from tracker.services import units as unit_service
-from tracker.services.errors import ConflictError, PermissionDenied
+from tracker.services.errors import ConflictError, WorkflowError
+from tracker.views.saving import saving
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,6 +60,11 @@ def _get_or_404(model, object_id: int):
     if obj is None:
         abort(404)
     return obj
+
+
+def _posted_version(form) -> str | None:
+    """The version an edit form was opened at, as posted (None when the form did not carry one)."""
+    return (form.version.data or "").strip() or None
 
 
 def _field_error(form, error: unit_service.UnitError) -> None:
@@ -105,12 +111,11 @@ def unit_new():
     status = 200
     if form.validate_on_submit():
         try:
-            unit = unit_service.create_unit(current_user, _unit_form_values(form))
+            with saving():
+                unit = unit_service.create_unit(current_user, _unit_form_values(form))
         except unit_service.UnitError as error:
-            db.session.rollback()
             _field_error(form, error)
         else:
-            db.session.commit()
             flash(_("Đã tạo đơn vị %(code)s · %(name)s", code=unit.code, name=unit.name), "success")
             return redirect(url_for("admin.units", q=unit.code))
     if request.method == "POST":
@@ -140,21 +145,20 @@ def unit_edit(unit_id: int):
     if request.method == "GET":
         form.parent_id.data = unit.parent_id or 0
         form.aliases.data = "\n".join(unit.aliases or [])
-        form.stamp.data = unit_service.edit_stamp(unit)
     status = 200
     if form.validate_on_submit():
         try:
-            changes = unit_service.update_unit(current_user, unit, _unit_form_values(form),
-                                               expected_stamp=form.stamp.data)
+            with saving():
+                changes = unit_service.update_unit(current_user, unit, _unit_form_values(form),
+                                                   expected_version=_posted_version(form))
         except ConflictError as error:
-            db.session.rollback()
             flash(str(error), "danger")
             return render_template("admin/unit_form.html", form=form, unit=unit), 409
         except unit_service.UnitError as error:
-            db.session.rollback()
             _field_error(form, error)
+        except WorkflowError as error:  # a version that is not a number
+            flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
         else:
-            db.session.commit()
             flash(_("Đã lưu đơn vị %(code)s", code=unit.code) if changes else _("Không có thay đổi nào"), "success")
             return redirect(url_for("admin.units", q=unit.code))
     if request.method == "POST":
@@ -172,22 +176,22 @@ def unit_end(unit_id: int):
     form.successor_id.choices = _unit_choices(rows, exclude={unit.id}, none_label=_("(Không có đơn vị kế thừa)"))
     if request.method == "GET":
         form.successor_id.data = unit.successor_id or 0
-        form.stamp.data = unit_service.edit_stamp(unit)
     status = 200
     if form.validate_on_submit():
         try:
-            unit_service.end_unit(current_user, unit, valid_to=form.valid_to.data,
-                                  successor_id=form.successor_id.data or None, expected_stamp=form.stamp.data)
+            with saving():
+                unit_service.end_unit(current_user, unit, valid_to=form.valid_to.data,
+                                      successor_id=form.successor_id.data or None,
+                                      expected_version=_posted_version(form))
+                still_active = unit_service.active_children(unit, unit.valid_to)
         except ConflictError as error:
-            db.session.rollback()
             flash(str(error), "danger")
             return render_template("admin/unit_end.html", form=form, unit=unit), 409
         except unit_service.UnitError as error:
-            db.session.rollback()
             _field_error(form, error)
+        except WorkflowError as error:  # a version that is not a number
+            flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
         else:
-            still_active = unit_service.active_children(unit, unit.valid_to)
-            db.session.commit()
             flash(_("Đơn vị %(code)s kết thúc từ sau ngày %(day)s", code=unit.code,
                     day=unit.valid_to.strftime("%d/%m/%Y")), "success")
             if still_active:
@@ -206,9 +210,13 @@ def unit_reopen(unit_id: int):
     unit = _get_or_404(Unit, unit_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    unit_service.reopen_unit(current_user, unit)
-    db.session.commit()
-    flash(_("Đơn vị %(code)s hoạt động trở lại", code=unit.code), "success")
+    try:
+        with saving():
+            unit_service.reopen_unit(current_user, unit)
+    except ConflictError as error:
+        flash(str(error), "danger")
+    else:
+        flash(_("Đơn vị %(code)s hoạt động trở lại", code=unit.code), "success")
     return redirect(url_for("admin.units", q=unit.code))
 
 
@@ -230,13 +238,17 @@ def kind_edit(kind_id: int | None = None):
     form = UnitKindForm(obj=kind if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            saved = unit_service.save_kind(current_user, kind, code=form.code.data, name=form.name.data,
-                                           level=form.level.data)
+            with saving():
+                saved = unit_service.save_kind(current_user, kind, code=form.code.data, name=form.name.data,
+                                               level=form.level.data, expected_version=_posted_version(form))
+        except ConflictError as error:
+            flash(str(error), "danger")
+            return render_template("admin/kind_form.html", form=form, kind=kind), 409
         except unit_service.UnitError as error:
-            db.session.rollback()
             _field_error(form, error)
+        except WorkflowError as error:  # a version that is not a number
+            flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
         else:
-            db.session.commit()
             flash(_("Đã lưu loại đơn vị %(code)s", code=saved.code), "success")
             return redirect(url_for("admin.kinds"))
     status = 400 if request.method == "POST" else 200
@@ -270,16 +282,15 @@ def user_new():
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data)
         try:
-            if unit is None:
-                raise accounts.AccountError(_("Đơn vị: hãy chọn một đơn vị có trong danh sách"))
-            user = accounts.create_user(current_user, username=form.username.data, password=form.password.data,
-                                        role=form.role.data, unit_code=unit.code,
-                                        email=form.email.data or None, full_name=form.full_name.data)
+            with saving():
+                if unit is None:
+                    raise accounts.AccountError(_("Đơn vị: hãy chọn một đơn vị có trong danh sách"))
+                user = accounts.create_user(current_user, username=form.username.data,
+                                            password=form.password.data, role=form.role.data, unit_code=unit.code,
+                                            email=form.email.data or None, full_name=form.full_name.data)
         except accounts.AccountError as error:
-            db.session.rollback()
             flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
         else:
-            db.session.commit()
             flash(_("Đã tạo người dùng %(username)s", username=user.username), "success")
             return redirect(url_for("admin.users", q=user.username))
     status = 400 if request.method == "POST" else 200
@@ -293,22 +304,19 @@ def user_edit(user_id: int):
     user = _get_or_404(User, user_id)
     form = UserEditForm(obj=user if request.method == "GET" else None)
     form.unit_id.choices = _unit_choices(unit_service.tree())
-    if request.method == "GET":
-        form.stamp.data = unit_service.edit_stamp(user)
     if form.validate_on_submit():
         try:
-            changes = accounts.update_user(current_user, user, full_name=form.full_name.data, email=form.email.data,
-                                           role=form.role.data, unit_id=form.unit_id.data, active=form.active.data,
-                                           expected_stamp=form.stamp.data)
+            with saving():
+                changes = accounts.update_user(current_user, user, full_name=form.full_name.data,
+                                               email=form.email.data, role=form.role.data,
+                                               unit_id=form.unit_id.data, active=form.active.data,
+                                               expected_version=_posted_version(form))
         except ConflictError as error:
-            db.session.rollback()
             flash(str(error), "danger")
             return _user_edit_page(form, user, 409)
-        except (accounts.AccountError, PermissionDenied) as error:
-            db.session.rollback()
+        except (accounts.AccountError, WorkflowError) as error:  # WorkflowError: a version that is not a number
             flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
         else:
-            db.session.commit()
             flash(_("Đã lưu người dùng %(username)s", username=user.username) if changes
                   else _("Không có thay đổi nào"), "success")
             return redirect(url_for("admin.users", q=user.username))
@@ -328,17 +336,15 @@ def user_password(user_id: int):
     password_form = PasswordResetForm()
     if password_form.validate_on_submit():
         try:
-            accounts.reset_password(current_user, user, password_form.new_password.data)
-        except accounts.AccountError as error:
-            db.session.rollback()
+            with saving():
+                accounts.reset_password(current_user, user, password_form.new_password.data)
+        except (accounts.AccountError, ConflictError) as error:
             flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
         else:
-            db.session.commit()
             flash(_("Đã đặt lại mật khẩu cho %(username)s", username=user.username), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
     form = UserEditForm(formdata=None, obj=user)
     form.unit_id.choices = _unit_choices(unit_service.tree())
-    form.stamp.data = unit_service.edit_stamp(user)
     return _user_edit_page(form, user, 400, password_form)
 
 
