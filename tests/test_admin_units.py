@@ -240,6 +240,34 @@ def test_stale_edit_gets_a_conflict_and_changes_nothing(client, db, units, login
     assert stp.name == "Sở Tư pháp (đổi bởi người khác)"
 
 
+
+def test_stale_end_gets_a_conflict_and_changes_nothing(client, db, units, login_as):
+    login_as("admin")
+    stp = units["HG-STP"]
+    opened_at = stp.version
+    stp.email = "stp@hagiang.gov.vn"  # someone else saves first
+    db.session.commit()
+    response = client.post(f"/admin/units/{stp.id}/end", data={
+        "valid_to": (clock.today() - timedelta(days=1)).strftime("%d/%m/%Y"), "successor_id": 0,
+        "version": opened_at})
+    assert response.status_code == 409
+    assert "vừa được người khác sửa" in page_text(response)
+    db.session.refresh(stp)
+    assert stp.valid_to is None
+
+
+def test_tampered_version_is_refused_with_a_message(client, db, units, login_as):
+    login_as("admin")
+    stp = units["HG-STP"]
+    response = client.post(f"/admin/units/{stp.id}/edit", data={
+        "code": "HG-STP", "name": "Tên của tôi", "kind_id": stp.kind_id, "parent_id": stp.parent_id,
+        "version": "hôm qua"})
+    assert response.status_code == 400
+    assert "Phiên bản dữ liệu không hợp lệ" in page_text(response)
+    db.session.refresh(stp)
+    assert stp.name != "Tên của tôi"
+
+
 # --- ending units ---------------------------------------------------------------------------------------------
 
 
@@ -355,6 +383,22 @@ def test_create_and_edit_a_kind(client, db, units, login_as):
     assert (kind.code, kind.name, kind.level) == ("ward2", "Phường", 3)
     assert [e.action for e in db.session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "UnitKind"))] \
         == ["create", "update"]
+
+
+def test_stale_kind_edit_is_a_conflict(client, db, units, login_as):
+    login_as("admin")
+    kind = db.session.scalar(select(UnitKind).where(UnitKind.code == "commune"))
+    page = client.get(f"/admin/unit-kinds/{kind.id}/edit").get_data(as_text=True)
+    opened_at = kind.version
+    assert f'name="version" type="hidden" value="{opened_at}"' in page
+    kind.name = "UBND xã, phường, thị trấn"  # someone else saves first
+    db.session.commit()
+    response = client.post(f"/admin/unit-kinds/{kind.id}/edit",
+                           data={"code": "commune", "name": "Xã", "level": kind.level, "version": opened_at})
+    assert response.status_code == 409
+    assert "Loại đơn vị commune vừa được người khác sửa" in page_text(response)
+    db.session.refresh(kind)
+    assert kind.name == "UBND xã, phường, thị trấn"
 
 
 @pytest.mark.parametrize(("data", "message"), [

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from models import AuditEntry, Unit, UnitKind, User, db
 from tracker import messages
-from tracker.services.errors import CONFLICT_MESSAGE
 from tracker.services.unit_of_work import flush_or_conflict
 
 #: field → label of the audit page's change list
@@ -103,17 +102,20 @@ def record(user, action: str, entity, message: str, args: dict | None = None,
 
 
 def apply(user, obj, values: dict, message: str, args: dict | None = None, action: str = "update",
-          conflict=CONFLICT_MESSAGE) -> dict:
+          conflict=None) -> dict:
     """Set values on obj and audit what changed (with the message key and arguments); returns the changes.
 
     The flush sends the UPDATE: on a versioned record, a writer that won since we read it makes it a
-    ConflictError with `conflict`.
+    ConflictError with the `conflict` message (without one, SQLAlchemy's StaleDataError is left to the caller).
     """
     changes = diff(obj, values)
     for field, value in values.items():
         setattr(obj, field, value)
     if changes:
-        flush_or_conflict(conflict)
+        if conflict is None:
+            db.session.flush()
+        else:
+            flush_or_conflict(conflict)
         record(user, action, obj, message, args, changes)
     return changes
 
