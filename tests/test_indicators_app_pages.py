@@ -11,7 +11,7 @@ from models import ActivityIndicator, AuditEntry, Framework, FrameworkNode, Peri
 from tests.factories import make_plan
 from tracker import clock
 from tracker.domain.frameworks import FRAMEWORKS_DIR
-from tracker.services import score_import, scores
+from tracker.services import periods, score_import, score_results, score_writes
 from tracker.services.frameworks import by_code, load_shipped_frameworks
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, "login" for a redirect to /login, or
@@ -102,10 +102,10 @@ def give_scores(db, unit_ids, period_label="2024", points=GROUP_POINTS, framewor
     framework = by_code(framework_code)
     nodes = dict(db.session.execute(select(FrameworkNode.code, FrameworkNode.id).where(
         FrameworkNode.framework_id == framework.id)).all())
-    period = scores.get_or_create_period(period_label)
+    period = periods.get_or_create_period(period_label)
     rows = [{"unit_id": unit_id, "node_id": nodes[code], "points": Decimal(value)}
             for unit_id in unit_ids for code, value in points.items()]
-    scores.save_scores(framework, period, rows, source="thử nghiệm")
+    score_writes.save_scores(framework, period, rows, source="thử nghiệm")
     return framework, period
 
 
@@ -316,7 +316,7 @@ def test_ratio_report_does_not_overwrite_published_scores(world, db, client, app
     framework = by_code("766-2022")
     online = db.session.scalar(select(FrameworkNode).where(FrameworkNode.framework_id == framework.id,
                                                            FrameworkNode.code == "CLGQ"))
-    period = scores.get_or_create_period("2024")
+    period = periods.get_or_create_period("2024")
     db.session.add(Score(unit_id=world["ids"]["unit_id"], node_id=online.id, framework_id=framework.id,
                          period_id=period.id, points=Decimal("11"), official_points=Decimal("11")))
     db.session.commit()
@@ -409,15 +409,15 @@ def test_charts_are_svg_without_script():
 
 
 def test_cached_results_follow_every_score_write(world, db):
-    before = {r.unit.code: r.total for r in scores.unit_results("766-2022", "2024")}
+    before = {r.unit.code: r.total for r in score_results.unit_results("766-2022", "2024")}
     assert before[OWN] == Decimal("92.2")
     give_scores(db, [world["units"][OWN].id], points={"CKMB": "10"})  # a write through the scores service
     db.session.commit()
-    after = {r.unit.code: r.total for r in scores.unit_results("766-2022", "2024")}
+    after = {r.unit.code: r.total for r in score_results.unit_results("766-2022", "2024")}
     assert after[OWN] == Decimal("84.2") and after[OTHER] == Decimal("92.2")
-    ranks = {r.unit.code: r.rank for r in scores.unit_results("766-2022", "2024")}
+    ranks = {r.unit.code: r.rank for r in score_results.unit_results("766-2022", "2024")}
     assert ranks == {OTHER: 1, OWN: 2}
     db.session.get(Unit, world["units"][OTHER].id).name = "Sở Văn hoá, Thể thao và Du lịch (mới)"
     db.session.commit()
-    names = {r.unit.code: r.unit.name for r in scores.unit_results("766-2022", "2024")}
+    names = {r.unit.code: r.unit.name for r in score_results.unit_results("766-2022", "2024")}
     assert names[OTHER].endswith("(mới)")
