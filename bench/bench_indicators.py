@@ -77,8 +77,9 @@ def generate(rng: random.Random) -> dict:
         UnitKind,
         db,
     )
-    from tracker.services import accounts, scores
+    from tracker.services import accounts
     from tracker.services.frameworks import by_code, load_shipped_frameworks
+    from tracker.services.periods import get_or_create_period
 
     db.session.add_all([UnitKind(code="province", name="Tỉnh", level=0, sort_order=0),
                         UnitKind(code="office", name="Văn phòng UBND tỉnh", level=1, sort_order=1),
@@ -109,7 +110,7 @@ def generate(rng: random.Random) -> dict:
     periods = []
     for year in YEARS:
         for quarter in range(1, 5):
-            period = scores.get_or_create_period(f"Q{quarter}/{year}")
+            period = get_or_create_period(f"Q{quarter}/{year}")
             periods.append(period)
             batch = []
             for framework, nodes in nodes_by_framework.values():

@@ -42,7 +42,7 @@ class _Unit:
 
 @dataclass
 class _Result:
-    """Shaped like tracker.services.scores.UnitResult (the fields the report reads)."""
+    """Shaped like tracker.services.score_results.UnitResult (the fields the report reads)."""
 
     unit: _Unit
     values: dict

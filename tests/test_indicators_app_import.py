@@ -14,7 +14,7 @@ from models import Framework, Score, ScoreImport, Unit, UnitKind
 from tests.conftest import SHARED
 from tracker.domain.frameworks import load_frameworks
 from tracker.domain.score_sheets import SCORES_DIR, load_score_file
-from tracker.services import scores
+from tracker.services import score_results, unit_matching
 from tracker.services.frameworks import load_shipped_frameworks
 
 PORTAL_TSV = SHARED / "samples" / "766-portal-export-provinces-2025-10.tsv"
@@ -100,9 +100,9 @@ def test_appendix_table_with_page_break_imports_after_preview(world, office, cli
     assert confirm.status_code == 302
     record = db.session.get(ScoreImport, record_id)
     assert record.state == "done" and record.rows_saved == 18 * 6
-    results = {r.unit.name: r for r in scores.unit_results("766-2022", "2024", kind="department")}
+    results = {r.unit.name: r for r in score_results.unit_results("766-2022", "2024", kind="department")}
     for row in rows:
-        unit = scores.UnitMatcher.from_db([world["HG"].id]).find(row[1])
+        unit = unit_matching.UnitMatcher.from_db([world["HG"].id]).find(row[1])
         result = next(r for r in results.values() if r.unit.id == unit.id)
         assert result.total == Decimal(row[7].replace(",", ".")) and result.band == row[8]
     # the original file is kept and can be downloaded
@@ -139,7 +139,7 @@ def test_mapping_can_be_corrected_in_the_preview(world, office, client, db):
     assert "0 lỗi" in html and re.search(r'name="col_6"[^>]*>.*?<option selected value="node:MDHL">', html, re.S)
     assert client.post(f"/indicators/imports/{record_id}/confirm").status_code == 302
     assert score_count(db) == 18 * 6
-    transport = next(r for r in scores.unit_results("766-2022", "2024") if r.unit.code == "HG-SGTVT")
+    transport = next(r for r in score_results.unit_results("766-2022", "2024") if r.unit.code == "HG-SGTVT")
     assert transport.values["MDHL"] == Decimal("17.5")  # read from the column mapped by hand
 
 
@@ -280,7 +280,7 @@ def test_portal_export_imports_with_the_2025_framework(db, client):
     assert client.post(f"/indicators/imports/{record_id}/confirm").status_code == 302
     framework = db.session.scalar(select(Framework).where(Framework.code == "766-2025"))
     assert db.session.scalar(select(func.count(Score.id)).where(Score.framework_id == framework.id)) == 34 * 7
-    results = {r.unit.name: r for r in scores.unit_results("766-2025", "Tháng 10/2025", kind="province")}
+    results = {r.unit.name: r for r in score_results.unit_results("766-2025", "Tháng 10/2025", kind="province")}
     assert len(results) == 34
     totals = {name: total for name, total, _stt in provinces}
     for name, total, stt in provinces:

@@ -11,7 +11,7 @@ from models import ActivityIndicator, AuditEntry, Framework, FrameworkNode, Peri
 from tests.factories import make_plan
 from tracker import clock
 from tracker.domain.frameworks import FRAMEWORKS_DIR
-from tracker.services import score_import, scores
+from tracker.services import lost_points, periods, score_import, score_results, score_writes
 from tracker.services.frameworks import by_code, load_shipped_frameworks
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, "login" for a redirect to /login, or
@@ -102,10 +102,10 @@ def give_scores(db, unit_ids, period_label="2024", points=GROUP_POINTS, framewor
     framework = by_code(framework_code)
     nodes = dict(db.session.execute(select(FrameworkNode.code, FrameworkNode.id).where(
         FrameworkNode.framework_id == framework.id)).all())
-    period = scores.get_or_create_period(period_label)
+    period = periods.get_or_create_period(period_label)
     rows = [{"unit_id": unit_id, "node_id": nodes[code], "points": Decimal(value)}
             for unit_id in unit_ids for code, value in points.items()]
-    scores.save_scores(framework, period, rows, source="thử nghiệm")
+    score_writes.save_scores(framework, period, rows, source="thử nghiệm")
     return framework, period
 
 
@@ -316,7 +316,7 @@ def test_ratio_report_does_not_overwrite_published_scores(world, db, client, app
     framework = by_code("766-2022")
     online = db.session.scalar(select(FrameworkNode).where(FrameworkNode.framework_id == framework.id,
                                                            FrameworkNode.code == "CLGQ"))
-    period = scores.get_or_create_period("2024")
+    period = periods.get_or_create_period("2024")
     db.session.add(Score(unit_id=world["ids"]["unit_id"], node_id=online.id, framework_id=framework.id,
                          period_id=period.id, points=Decimal("11"), official_points=Decimal("11")))
     db.session.commit()
@@ -409,15 +409,54 @@ def test_charts_are_svg_without_script():
 
 
 def test_cached_results_follow_every_score_write(world, db):
-    before = {r.unit.code: r.total for r in scores.unit_results("766-2022", "2024")}
+    before = {r.unit.code: r.total for r in score_results.unit_results("766-2022", "2024")}
     assert before[OWN] == Decimal("92.2")
     give_scores(db, [world["units"][OWN].id], points={"CKMB": "10"})  # a write through the scores service
     db.session.commit()
-    after = {r.unit.code: r.total for r in scores.unit_results("766-2022", "2024")}
+    after = {r.unit.code: r.total for r in score_results.unit_results("766-2022", "2024")}
     assert after[OWN] == Decimal("84.2") and after[OTHER] == Decimal("92.2")
-    ranks = {r.unit.code: r.rank for r in scores.unit_results("766-2022", "2024")}
+    ranks = {r.unit.code: r.rank for r in score_results.unit_results("766-2022", "2024")}
     assert ranks == {OTHER: 1, OWN: 2}
     db.session.get(Unit, world["units"][OTHER].id).name = "Sở Văn hoá, Thể thao và Du lịch (mới)"
     db.session.commit()
-    names = {r.unit.code: r.unit.name for r in scores.unit_results("766-2022", "2024")}
+    names = {r.unit.code: r.unit.name for r in score_results.unit_results("766-2022", "2024")}
     assert names[OTHER].endswith("(mới)")
+
+
+def test_a_group_reported_through_its_sub_indicators_loses_what_they_lose(world, db, client):
+    # a unit's own ratio report stores CLGQ and TTTT, not their group CCDVTT: the indicator page summed stored
+    # points only (nobody scored, nothing lost) while the bottlenecks and the scorecard counted the sub-indicators
+    units = world["units"]
+    give_scores(db, [units[OWN].id], period_label="2030", points={"CLGQ": "9", "TTTT": "10"})
+    give_scores(db, [units[OTHER].id], period_label="2030", points={"CLGQ": "12", "TTTT": "5"})
+    db.session.commit()
+    group = db.session.scalar(select(FrameworkNode).join(Framework).where(
+        Framework.code == "766-2022", FrameworkNode.code == "CCDVTT"))
+    login(client, world["users"]["office"])
+    page = client.get(f"/indicators/nodes/{group.id}?period=2030").get_data(as_text=True)
+    assert '<b data-kpi="units">2</b>' in page and '<b data-kpi="average">18,00</b>' in page
+    assert '<b data-kpi="lost">8,00</b>' in page  # (22 − 19) + (22 − 17)
+    lost = {item.node.code: item.lost for item in lost_points.lost_points("766-2022", "2030")}
+    assert lost["CLGQ"] + lost["TTTT"] == Decimal(8)
+    card = client.get(f"/indicators/units/{units[OWN].id}?framework=766-2022&period=2030").get_data(as_text=True)
+    assert "3,00" in card  # the scorecard's row of CCDVTT: 22 − (9 + 10)
+
+
+def test_the_scorecard_trend_keeps_the_total_the_results_keep(world, db):
+    # a printed total more than rounding away from the sum of the groups (92,2) is not the unit's total: the
+    # results rank on the sum, and the scorecard's trend (which took any printed total) now does the same
+    unit_id = world["units"][OWN].id
+    framework = by_code("766-2022")
+    total_node = db.session.scalar(select(FrameworkNode).where(FrameworkNode.framework_id == framework.id,
+                                                               FrameworkNode.is_total.is_(True)))
+    period = periods.find_period("2024")
+    score_writes.save_scores(framework, period, [{"unit_id": unit_id, "node_id": total_node.id, "points": Decimal(90)}])
+    give_scores(db, [unit_id], period_label="2023", points={**GROUP_POINTS, "MDSH": "16.72"})
+    score_writes.save_scores(framework, periods.find_period("2023"),
+                             [{"unit_id": unit_id, "node_id": total_node.id, "points": Decimal("92.24")}])
+    db.session.commit()
+    trend = {label: total for label, total, _max in score_results.unit_totals_by_period(unit_id, framework.kind)}
+    for label in ("2023", "2024"):
+        result = next(r for r in score_results.unit_results("766-2022", label) if r.unit.id == unit_id)
+        assert trend[label] == result.total
+    assert trend == {"2023": Decimal("92.24"), "2024": Decimal("92.2")}  # printed within rounding; printed far off

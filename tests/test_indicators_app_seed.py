@@ -15,7 +15,7 @@ from models import ActivityIndicator, Framework, FrameworkNode, Period, Score
 from tracker import clock
 from tracker.domain.frameworks import load_frameworks
 from tracker.domain.score_sheets import SCORES_DIR, load_score_file
-from tracker.services import plans, scores
+from tracker.services import lost_points, plans, score_results, unit_matching
 from tracker.services.indicator_seed import seed_indicators
 
 PLAN_FILE = plans.DATA_DIR / "ha-giang-2023-ksthc.yaml"
@@ -60,11 +60,11 @@ def test_seed_loads_the_four_frameworks_and_both_result_files(seeded, db):
 
 def _code_of(name: str) -> str:
     """The unit a printed name stands for (through the units file's aliases, e.g. the typo "Đông Văn")."""
-    return scores.UnitMatcher.from_db().find(name).code
+    return unit_matching.UnitMatcher.from_db().find(name).code
 
 
 def test_unit_results_reproduce_every_published_total_band_and_rank_of_file_000(seeded, sheet_000):
-    results = {r.unit.code: r for r in scores.unit_results("766-2022", "2024")}
+    results = {r.unit.code: r for r in score_results.unit_results("766-2022", "2024")}
     assert len(results) == 1 + 18 + 11
     for table, row in _published_rows(sheet_000):
         result = results[_code_of(row.unit)]
@@ -80,7 +80,7 @@ def test_unit_results_reproduce_every_published_total_band_and_rank_of_file_000(
 
 
 def test_ties_are_kept_as_published_and_the_rounding_tie_is_flagged(seeded):
-    districts = {r.unit.code: r for r in scores.unit_results("766-2022", "2024", kind="district")}
+    districts = {r.unit.code: r for r in score_results.unit_results("766-2022", "2024", kind="district")}
     districts = {name: districts[_code_of(name)] for name in (
         "UBND huyện Mèo Vạc", "UBND huyện Quang Bình", "UBND huyện Bắc Quang", "UBND huyện Bắc Mê",
         "UBND huyện Yên Minh", "UBND thành phố Hà Giang")}
@@ -96,7 +96,7 @@ def test_ties_are_kept_as_published_and_the_rounding_tie_is_flagged(seeded):
 
 
 def test_province_row_keeps_the_national_rank_and_movement(seeded):
-    (province,) = scores.unit_results("766-2022", "2024", kind="province")
+    (province,) = score_results.unit_results("766-2022", "2024", kind="province")
     # file 000, Phụ lục 01: 85,60 điểm, Tốt, 10/63, tăng 4 bậc
     assert (province.total, province.band) == (Decimal("85.6"), "Tốt")
     assert (province.display_rank, province.display_rank_of) == (10, 63)
@@ -107,16 +107,16 @@ def test_province_row_keeps_the_national_rank_and_movement(seeded):
 def test_band_counts_match_the_published_bands(seeded, sheet_000):
     for table in sheet_000.tables:
         expected = Counter(row.band for row in table.rows)
-        summary = scores.band_summary("766-2022", "2024", KIND_OF_LEVEL[table.level])
+        summary = score_results.band_summary("766-2022", "2024", KIND_OF_LEVEL[table.level])
         assert {line.band.name: line.count for line in summary if line.count} == dict(expected)
         assert all(line.total == len(table.rows) for line in summary)
-    departments = [line.phrase for line in scores.band_summary("766-2022", "2024", "department")]
+    departments = [line.phrase for line in score_results.band_summary("766-2022", "2024", "department")]
     assert "Có 03/18 cơ quan xếp loại Xuất sắc" in departments
     assert "Không có cơ quan xếp loại Yếu" in departments
 
 
 def test_par_2022_total_rank_and_change_since_2021(seeded):
-    (result,) = scores.unit_results("par-2022", "2022")
+    (result,) = score_results.unit_results("par-2022", "2022")
     # file 001: 84,4089 official (84,41%), group B, 40/63, −2,36 percentage points, giảm 12 bậc from 28/63
     assert result.total == Decimal("84.4089")
     assert result.band == "Nhóm B"
@@ -153,11 +153,11 @@ def test_links_come_from_the_data_file_and_reach_the_bottlenecks(seeded, db, cli
     assert not [line for line in seeded if "không có" in line]  # every activity and node in the file exists
     online = db.session.scalar(select(FrameworkNode).join(Framework).where(
         Framework.code == "766-2022", FrameworkNode.code == "CLGQ"))
-    labels = {item.label for item in scores.linked_activities([online.id], clock.today())[online.id]}
+    labels = {item.label for item in lost_points.linked_activities([online.id], clock.today())[online.id]}
     assert "I.1.1" in labels  # "Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến toàn trình"
     assert db.session.scalar(select(func.count(ActivityIndicator.id))) >= 30
     # the group losing most in 2024 collects the links of its sub-indicators
-    lost = scores.lost_points("766-2022", "2024", kind="department")
+    lost = lost_points.lost_points("766-2022", "2024", kind="department")
     assert lost[0].node.code == "MDSH"
     assert lost[0].lost == sum((Decimal(22) - v for v in (
         Decimal(x) for x in "16.7 16 14.7 16.2 16 16.7 14.5 16.4 14.4 13.4 14.9 8.1 15.8 17.4 9.5 11.3 3 6.5".split())),
@@ -179,7 +179,7 @@ def test_seed_step_runs_twice_without_duplicates(seeded, db):
 
 
 def test_province_scorecard_lists_the_tasks_of_the_units_below_it(seeded, units, client, login_as):
-    items = {item.node.code: item for item in scores.lost_points("par-2022", "2022", unit_id=units["HG"].id)}
+    items = {item.node.code: item for item in lost_points.lost_points("par-2022", "2022", unit_id=units["HG"].id)}
     # 7.3.7 online payment: 1,0712 of 1,50 (file 001); the 2023 plan's I.1.2 is owed by departments and districts
     assert items["7.3.7"].lost == Decimal("1.50") - Decimal("1.0712")
     assert "I.1.2" in {activity.label for activity in items["7.3.7"].activities}

@@ -1,5 +1,4 @@
 """Lead and coordinating cells ("Các sở, ban, ngành; UBND cấp huyện") → unit references → unit ids."""
-import difflib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -8,6 +7,7 @@ from typing import Literal
 
 from ._folding import fold_aligned
 from .textnorm import clean, fold
+from .unit_names import UnitNames
 
 RefKind = Literal["name", "collective"]
 COLLECTIVES = ("department", "district", "commune", "related")
@@ -243,56 +243,6 @@ def parse_assignees(text: str | None) -> AssigneeSpec:
 
 # ---- resolution against the unit list ----------------------------------------------------------------
 
-_KEY_DROP = re.compile(r"[-–.'’\"]")
-_KEY_TP = re.compile(r"\btp\b\s*")
-# a letter may address a unit through its head: "Giám đốc Sở X", "Chánh Văn phòng UBND tỉnh"
-_HEAD_TITLE = re.compile(
-    r"^(?:giam doc|chanh|chu tich|thu truong|truong)\s+(?=so|van phong|ubnd|ban|cuc|huyen|thanh pho)")
-
-
-def _name_keys(name: str) -> tuple[str, ...]:
-    """The accent-free key of a name, then looser variants ("UBND huyện X" ~ "Huyện X", "… tỉnh" ~ "…")."""
-    base = fold(_KEY_DROP.sub(" ", fold(name)))
-    base = fold(base.replace("uy ban nhan dan", "ubnd").replace("&", " va "))
-    base = fold(_KEY_TP.sub("thanh pho ", base))
-    base = _HEAD_TITLE.sub("", base)
-    keys = [base]
-    if base.startswith("ubnd ") and len(base) > 5:
-        keys.append(base[5:])
-    for key in list(keys):
-        if key.endswith(" tinh") and len(key) > 5:
-            keys.append(key[:-5])
-    return tuple(dict.fromkeys(keys))
-
-
-class _UnitIndex:
-    def __init__(self, units: Sequence[UnitInfo]):
-        self.units = list(units)
-        self.exact: dict[str, list[UnitInfo]] = {}
-        self.loose: dict[str, list[UnitInfo]] = {}
-        self.display: dict[str, str] = {}  # folded name or alias → the unit's name
-        for unit in self.units:
-            for written in (unit.name, *unit.aliases):
-                keys = _name_keys(written)
-                self.exact.setdefault(keys[0], []).append(unit)
-                for key in keys:
-                    self.loose.setdefault(key, []).append(unit)
-                self.display.setdefault(fold(written), unit.name)
-
-    def find(self, name: str) -> list[UnitInfo]:
-        """Units matching a written name: exact key first, then loose variants; active units preferred."""
-        keys = _name_keys(name)
-        found = self.exact.get(keys[0]) or [unit for key in keys for unit in self.loose.get(key, [])]
-        distinct = list({unit.id: unit for unit in found}.values())
-        active = [unit for unit in distinct if unit.active]
-        return active if len(active) == 1 else distinct
-
-    def suggest(self, name: str) -> list[str]:
-        """Up to 3 known names closest to `name`, accent-insensitive."""
-        close = difflib.get_close_matches(fold(name), list(self.display), n=6, cutoff=0.5)
-        return list(dict.fromkeys(self.display[key] for key in close))[:3]
-
-
 def resolve_assignees(
     spec: AssigneeSpec, units: Sequence[UnitInfo], collective_kinds: Mapping[str, str] | None = None
 ) -> Resolution:
@@ -300,16 +250,17 @@ def resolve_assignees(
 
     `collective_kinds` maps a collective to the unit kind it covers (default: same code, e.g. "district").
     """
-    index = _UnitIndex(units)
+    index: UnitNames[UnitInfo] = UnitNames.of((unit, unit.name, unit.aliases, unit.active) for unit in units)
     kinds = dict(collective_kinds or {})
     result = Resolution()
     seen: set[int] = set()
 
     def lookup(name: str) -> UnitInfo | None:
-        found = index.find(name)
-        if len(found) == 1:
-            return found[0]
-        suggestions = [unit.name for unit in found][:3] if found else index.suggest(name)
+        unit = index.find(name)
+        if unit is not None:
+            return unit
+        shared = index.shared(name)
+        suggestions = [unit.name for unit in shared][:3] if shared else index.suggest(name)
         if (name, suggestions) not in result.unknown:
             result.unknown.append((name, suggestions))
         return None

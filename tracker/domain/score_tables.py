@@ -14,7 +14,6 @@ conflict and is reported as an error instead of being merged.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 import re
@@ -28,6 +27,7 @@ from pathlib import Path
 from tracker.domain.frameworks import Framework, Node, match_key
 from tracker.domain.scoring import band_for, parse_rank, rank_disagreements
 from tracker.domain.textnorm import clean
+from tracker.domain.unit_names import UnitNames, unit_key
 
 STT = "stt"
 UNIT = "unit"
@@ -65,7 +65,6 @@ _HEADER_SCAN_ROWS = 40
 _MARKUP = re.compile(r"</?i>|\$")
 _COLUMN_MARKER = re.compile(r"^(?:[A-Za-z]|\d{1,2}|\d{1,2}\s*=\s*[\d\s+\-*/()]+)$")
 _DIGITS = re.compile(r"^\d+$")
-_UNIT_PREFIX = re.compile(r"^(?:ubnd|uy ban nhan dan)\s+")
 
 
 class TableReadError(ValueError):
@@ -472,32 +471,9 @@ class _RawRow:
     continued_rows: list[int] = field(default_factory=list)
 
 
-class _UnitIndex:
-    """Accent-, case- and "UBND"-insensitive lookup of known units, with suggestions for near misses."""
-
-    def __init__(self, known_units: Sequence[tuple[str, str, tuple[str, ...]]]):
-        self.by_key: dict[str, str] = {}
-        self.names: dict[str, str] = {}
-        for code, name, aliases in known_units:
-            self.names.setdefault(code, name)
-            for spelling in (name, *aliases):
-                self.by_key.setdefault(self.key(spelling), code)
-
-    @staticmethod
-    def key(text: str) -> str:
-        return _UNIT_PREFIX.sub("", match_key(text))
-
-    def find(self, text: str) -> str | None:
-        return self.by_key.get(self.key(text))
-
-    def suggest(self, text: str) -> list[str]:
-        """Up to three known unit names close to `text` (difflib on the folded spellings)."""
-        suggestions: list[str] = []
-        for key in difflib.get_close_matches(self.key(text), list(self.by_key), n=6, cutoff=0.6):
-            name = self.names[self.by_key[key]]
-            if name not in suggestions:
-                suggestions.append(name)
-        return suggestions[:3]
+def _unit_names(known_units: Sequence[tuple[str, str, tuple[str, ...]]]) -> UnitNames[str]:
+    """Unit codes by name and aliases (tracker.domain.unit_names: a spelling shared by two units finds none)."""
+    return UnitNames.of((code, name, aliases, True) for code, name, aliases in known_units)
 
 
 def parse_rows(
@@ -524,7 +500,7 @@ def parse_rows(
         return result
     header_texts = _header_texts(rows, mapping)
     raw_rows = _collect_rows(rows, mapping, unit_column, header_texts, result)
-    units = _UnitIndex(known_units)
+    units = _unit_names(known_units)
     first_row_of_unit: dict[str, int] = {}
     for raw in raw_rows:
         parsed = _parse_row(raw, mapping, framework, unit_column, header_texts, result)
@@ -538,7 +514,7 @@ def parse_rows(
                 result.errors.append(Issue(parsed.row_number, header_texts.get(unit_column),
                                            f"Dòng {parsed.row_number}: không tìm thấy đơn vị "
                                            f"'{parsed.unit_text}' trong danh mục.{hint}"))
-        identity = parsed.unit_code or _UnitIndex.key(parsed.unit_text)
+        identity = parsed.unit_code or unit_key(parsed.unit_text)
         if identity in first_row_of_unit:
             result.errors.append(Issue(parsed.row_number, header_texts.get(unit_column),
                                        f"Dòng {parsed.row_number}: đơn vị '{parsed.unit_text}' bị lặp "

@@ -5,15 +5,17 @@ the {field: [before, after]} of what changed; `describe` renders both for the re
 actor's name, field labels, user and unit names instead of ids, state labels, dates dd/mm/yyyy.
 """
 import re
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from models import AuditEntry, Unit, UnitKind, User, db
-from tracker import messages
+from tracker import clock, messages
 from tracker.services.unit_of_work import flush_or_conflict
 
 #: field → label of the audit page's change list
@@ -183,3 +185,48 @@ def describe(entries: list[AuditEntry]) -> list[dict]:
                         for field, pair in (entry.changes or {}).items()],
         })
     return rows
+
+
+# ---- the audit page ----
+
+
+def day_bounds(day_from: date | None, day_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """Vietnamese calendar days → UTC instants: [start of day_from, end of day_to]."""
+    start = datetime.combine(day_from, time.min, tzinfo=clock.LOCAL_TZ).astimezone(UTC) if day_from else None
+    end = datetime.combine(day_to, time.max, tzinfo=clock.LOCAL_TZ).astimezone(UTC) if day_to else None
+    return start, end
+
+
+@dataclass
+class AuditPage:
+    """One page of the audit log, described for the reader, with what the filters may choose from."""
+
+    pagination: object
+    rows: list[dict]
+    #: entity types that have entries
+    entity_types: list[str]
+    #: (id, username, full name) of the users who have entries
+    actors: list[tuple]
+
+
+def audit_page(*, entity_type: str = "", user_id: int = 0, day_from: date | None = None,
+               day_to: date | None = None, page: int = 1, per_page: int = 20) -> AuditPage:
+    """Entries newest first, filtered by entity type, user and Vietnamese date range (days included)."""
+    query = select(AuditEntry).options(joinedload(AuditEntry.user)).order_by(AuditEntry.at.desc(),
+                                                                            AuditEntry.id.desc())
+    if entity_type:
+        query = query.where(AuditEntry.entity_type == entity_type)
+    if user_id:
+        query = query.where(AuditEntry.user_id == user_id)
+    start, end = day_bounds(day_from, day_to)
+    if start:
+        query = query.where(AuditEntry.at >= start)
+    if end:
+        query = query.where(AuditEntry.at <= end)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    entity_types = list(db.session.scalars(select(AuditEntry.entity_type).distinct()
+                                           .order_by(AuditEntry.entity_type)))
+    actors = [tuple(row) for row in db.session.execute(
+        select(User.id, User.username, User.full_name).where(User.id.in_(select(AuditEntry.user_id).distinct()))
+        .order_by(User.username))]
+    return AuditPage(pagination, describe(pagination.items), entity_types, actors)

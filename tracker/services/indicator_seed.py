@@ -9,21 +9,24 @@ from pathlib import Path
 from models import Framework, FrameworkNode, db
 from tracker.domain.frameworks import load_frameworks
 from tracker.domain.score_sheets import SCORES_DIR, ParAssessment, UnitScoreSheet, load_score_file
-from tracker.services import audit, indicator_links, scores
+from tracker.services import audit, indicator_links
 from tracker.services.frameworks import by_code, load_shipped_frameworks
+from tracker.services.periods import get_or_create_period
+from tracker.services.score_writes import save_scores
+from tracker.services.unit_matching import UnitMatcher
 
 
 def _node_ids(framework: Framework) -> dict[str, int]:
     return {node.code: node.id for node in db.session.query(FrameworkNode).filter_by(framework_id=framework.id)}
 
 
-def load_unit_sheet(sheet: UnitScoreSheet, matcher: scores.UnitMatcher) -> list[str]:
+def load_unit_sheet(sheet: UnitScoreSheet, matcher: UnitMatcher) -> list[str]:
     """Save a 766 results sheet: groups per unit, and the printed total, band, rank and movement on the total."""
     framework = by_code(sheet.framework_code)
-    period = scores.get_or_create_period(sheet.period)
+    period = get_or_create_period(sheet.period)
     issuer = matcher.find(sheet.issuer or "")
     if issuer is not None:  # department names repeat in every province: look under the issuing one
-        matcher = scores.UnitMatcher.from_db([issuer.id])
+        matcher = UnitMatcher.from_db([issuer.id])
     nodes = _node_ids(framework)
     rows, lines = [], []
     for table in sheet.tables:
@@ -37,13 +40,13 @@ def load_unit_sheet(sheet: UnitScoreSheet, matcher: scores.UnitMatcher) -> list[
             rows.append({"unit_id": unit.id, "node_id": nodes["TONG"], "points": row.total,
                          "published_band": row.band, "published_rank": row.rank, "published_rank_of": row.rank_of,
                          "published_change": row.rank_change, "note": row.note or ""})
-    saved = scores.save_scores(framework, period, rows, source=sheet.source)
+    saved = save_scores(framework, period, rows, source=sheet.source)
     audit.record(None, "import", framework, "audit.framework.results",
                  {"framework": framework.code, "period": period.label, "source": sheet.source})
     return [f"Kết quả {framework.code} kỳ {period.label} ({sheet.source}): {saved} điểm số", *lines]
 
 
-def load_par_assessment(assessment: ParAssessment, matcher: scores.UnitMatcher) -> list[str]:
+def load_par_assessment(assessment: ParAssessment, matcher: UnitMatcher) -> list[str]:
     """Save a PAR assessment: self and official points of every node, and the yearly domain results."""
     unit = matcher.find(assessment.unit)
     if unit is None:
@@ -76,15 +79,15 @@ def load_par_assessment(assessment: ParAssessment, matcher: scores.UnitMatcher) 
     total_extra = {k: v for k, v in printed.get("TONG", {}).items() if k != "points"}
     rows.append({"unit_id": unit.id, "node_id": nodes["TONG"], "points": assessment.total_official,
                  "self_points": assessment.total_self, "official_points": assessment.total_official, **total_extra})
-    period = scores.get_or_create_period(assessment.period)
-    saved = scores.save_scores(framework, period, rows, source=assessment.source)
+    period = get_or_create_period(assessment.period)
+    saved = save_scores(framework, period, rows, source=assessment.source)
     lines.append(f"Kết quả {framework.code} kỳ {period.label} ({assessment.source}): {saved} điểm số")
     for (framework_code, period_label), printed in published.items():  # earlier years, domains only
         other = by_code(framework_code)
         other_nodes = _node_ids(other)
         other_rows = [{"unit_id": unit.id, "node_id": other_nodes[code], **values} for code, values in printed.items()]
-        other_period = scores.get_or_create_period(period_label)
-        saved = scores.save_scores(other, other_period, other_rows, source=assessment.source)
+        other_period = get_or_create_period(period_label)
+        saved = save_scores(other, other_period, other_rows, source=assessment.source)
         lines.append(f"Kết quả {other.code} kỳ {other_period.label} ({assessment.source}): {saved} điểm số")
     return lines
 
@@ -93,7 +96,7 @@ def seed_indicators(scores_dir: Path = SCORES_DIR, links_dir: Path = indicator_l
     """Frameworks, curated results and activity links; returns the lines to print. Flushes, never commits."""
     lines = [outcome.line() for outcome in load_shipped_frameworks()]
     frameworks = load_frameworks()
-    matcher = scores.UnitMatcher.from_db()
+    matcher = UnitMatcher.from_db()
     for path in sorted(scores_dir.glob("*.yaml")):
         loaded = load_score_file(path, frameworks)
         if isinstance(loaded, UnitScoreSheet):

@@ -5,7 +5,7 @@ number of units or activities) and returns plain values; tracker.reports.build l
 Bad settings (an unknown plan, a year with no data, a plan with no activities) raise ReportError with a
 Vietnamese message naming what is wrong, so nobody gets an empty PDF.
 
-Scores come from a score provider: tracker.services.scores (unit_results, band_summary) when it exists, or any
+Scores come from a score provider: tracker.services.score_results (unit_results, band_summary) when it exists, or any
 object with the same two functions (tests pass a small one). Points lost are computed here from unit_results
 and the framework's maxima, so the report does not depend on the shape of lost_points().
 """
@@ -296,7 +296,7 @@ class NoticeData:
 
 
 class ScoreProvider(Protocol):
-    """The read API of tracker.services.scores that reports use."""
+    """The read API of tracker.services.score_results that reports use."""
 
     def unit_results(self, framework_code: str, period_label: str, kind: str | None = None) -> list: ...
 
@@ -304,12 +304,12 @@ class ScoreProvider(Protocol):
 
 
 def default_score_provider() -> ScoreProvider | None:
-    """tracker.services.scores when it is installed, else None (part II then says there are no results)."""
+    """tracker.services.score_results when it is installed, else None (part II then says there are no results)."""
     try:
-        from tracker.services import scores  # type: ignore[attr-defined]
+        from tracker.services import score_results  # type: ignore[attr-defined]
     except ImportError:
         return None
-    return scores if hasattr(scores, "unit_results") and hasattr(scores, "band_summary") else None
+    return score_results if hasattr(score_results, "unit_results") and hasattr(score_results, "band_summary") else None
 
 
 def _pick(obj: Any, *names: str, default: Any = None) -> Any:
@@ -327,7 +327,7 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _score_row(result: Any) -> ScoreRow:
-    """Normalise a UnitResult of tracker.services.scores (unit: UnitRef; display_rank over published_rank)."""
+    """Normalise a UnitResult of tracker.services.score_results (unit: UnitRef; display_rank over published_rank)."""
     unit = _pick(result, "unit")
     band = _pick(result, "band", default="")
     rank = _pick(result, "display_rank", "rank")

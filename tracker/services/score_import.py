@@ -33,8 +33,11 @@ from tracker.domain.score_tables import (
     read_table,
 )
 from tracker.permissions import can
-from tracker.services import audit, scores
+from tracker.services import audit
 from tracker.services.frameworks import domain_framework
+from tracker.services.periods import find_period, get_or_create_period
+from tracker.services.score_writes import save_scores
+from tracker.services.unit_matching import UnitMatcher
 
 ACCEPTED_EXTENSIONS = (".xlsx", ".csv", ".tsv", ".txt")
 #: domain warnings that block an import: totals and bands that contradict the points
@@ -111,13 +114,13 @@ def _messages(issues: list[Issue], level: str) -> list[Message]:
     return [Message(issue.row_number, level, issue.message) for issue in issues]
 
 
-def _explain_shared_names(parsed: ParseResult, matcher: scores.UnitMatcher) -> list[Message]:
+def _explain_shared_names(parsed: ParseResult, matcher: UnitMatcher) -> list[Message]:
     """Errors of the parser, with "unknown unit" replaced by a clearer message when the name is shared."""
     shared = {}
     for row in parsed.rows:
-        key = matcher.key(row.unit_text)
-        if row.unit_code is None and key in matcher.ambiguous:
-            shared[row.row_number] = (row.unit_text, matcher.ambiguous[key])
+        owners = matcher.shared(row.unit_text) if row.unit_code is None else []
+        if owners:
+            shared[row.row_number] = (row.unit_text, owners)
     messages = []
     for issue in parsed.errors:
         if issue.row_number in shared and "không tìm thấy đơn vị" in issue.message:
@@ -132,7 +135,7 @@ def _explain_shared_names(parsed: ParseResult, matcher: scores.UnitMatcher) -> l
 
 
 def check_table(grid: list[list[str]], framework, period, mapping: ColumnMapping,
-                matcher: scores.UnitMatcher) -> TableCheck:
+                matcher: UnitMatcher) -> TableCheck:
     """Parse the grid with the mapping and classify every finding (see the module docstring)."""
     pure = domain_framework(framework)
     parsed = parse_rows(grid, mapping, pure, matcher.known_units())
@@ -152,7 +155,7 @@ def check_table(grid: list[list[str]], framework, period, mapping: ColumnMapping
     return check
 
 
-def score_rows(check: TableCheck, framework, matcher: scores.UnitMatcher) -> list[dict]:
+def score_rows(check: TableCheck, framework, matcher: UnitMatcher) -> list[dict]:
     """Score values to save from a clean check: node points per unit, and the printed total, band and rank."""
     nodes = dict(db.session.execute(select(FrameworkNode.code, FrameworkNode.id).where(
         FrameworkNode.framework_id == framework.id)).all())
@@ -209,9 +212,9 @@ def read_upload(filename: str, data: bytes, sheet: str | None = None) -> list[li
         raise ScoreImportError(str(error)) from error
 
 
-def matcher_for(scope_unit_id: int | None) -> scores.UnitMatcher:
+def matcher_for(scope_unit_id: int | None) -> UnitMatcher:
     """Units that table names may match: below the chosen province, or all."""
-    return scores.UnitMatcher.from_db(None if scope_unit_id is None else [scope_unit_id])
+    return UnitMatcher.from_db(None if scope_unit_id is None else [scope_unit_id])
 
 
 def start_import(user, framework, period_label: str, filename: str, data: bytes, folder: Path, *,
@@ -220,7 +223,7 @@ def start_import(user, framework, period_label: str, filename: str, data: bytes,
     _check_actor(user)
     grid = read_upload(filename, data, sheet)
     try:
-        period = scores.get_or_create_period(period_label)
+        period = get_or_create_period(period_label)
     except PeriodError as error:
         raise ScoreImportError(str(error)) from error
     mapping = detect_mapping(grid, domain_framework(framework))
@@ -272,7 +275,7 @@ def confirm_import(user, record: ScoreImport, folder: Path) -> int:
     if not check.ok:
         raise ImportRefused(check.errors)
     matcher = matcher_for(record.scope_unit_id)
-    saved = scores.save_scores(record.framework, record.period, score_rows(check, record.framework, matcher),
+    saved = save_scores(record.framework, record.period, score_rows(check, record.framework, matcher),
                                source=record.source or record.original_name, import_id=record.id,
                                user_id=getattr(user, "id", None))
     record.state, record.rows_saved, record.confirmed_at = "done", saved, utcnow()
@@ -305,7 +308,7 @@ def import_file(path: str | Path, framework, period_label: str, folder: Path, *,
     data = file_path.read_bytes()
     grid = read_upload(file_path.name, data, sheet)
     try:
-        period = scores.find_period(period_label) if dry_run else scores.get_or_create_period(period_label)
+        period = find_period(period_label) if dry_run else get_or_create_period(period_label)
         if period is None:  # a dry run creates nothing, not even the period
             spec = parse_period(period_label)
             period = Period(kind=spec.kind, label=spec.label, year=spec.year, start=spec.start, end=spec.end)

@@ -1,13 +1,11 @@
 """Administration: the unit tree and unit kinds, users, and the audit log."""
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from forms.admin import (
     ROLE_CHOICES,
@@ -20,7 +18,7 @@ from forms.admin import (
     UserEditForm,
 )
 from forms.fields import parse_form_date
-from models import ROLES, AuditEntry, Unit, UnitKind, User, db
+from models import ROLES, Unit, UnitKind, User, db
 from tracker import clock
 from tracker.domain.textnorm import fold
 from tracker.pagination import ListPage
@@ -358,14 +356,6 @@ ENTITY_LABELS = {"Unit": _l("Đơn vị"), "UnitKind": _l("Loại đơn vị"), 
                  "ScoreImport": _l("Nhập bảng kết quả"), "Report": _l("Báo cáo"),
                  "ReminderPolicy": _l("Chính sách nhắc hạn"), "DayOverride": _l("Ngày nghỉ, ngày làm bù"),
                  "Notification": _l("Thông báo")}
-def _day_bounds(day_from: date | None, day_to: date | None) -> tuple[datetime | None, datetime | None]:
-    """Local calendar days → UTC instants: [start of day_from, start of the day after day_to)."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
-    start = datetime.combine(day_from, time.min, tzinfo=zone).astimezone(UTC) if day_from else None
-    end = None
-    if day_to:
-        end = datetime.combine(day_to, time.max, tzinfo=zone).astimezone(UTC)
-    return start, end
 
 
 def _parse_day_arg(name: str, label: str, errors: list[str]) -> date | None:
@@ -392,27 +382,10 @@ def audit():
     if day_from and day_to and day_to < day_from:
         errors.append(_("Đến ngày: không được trước «Từ ngày»"))
         day_from = day_to = None
-    query = select(AuditEntry).options(joinedload(AuditEntry.user)).order_by(AuditEntry.at.desc(),
-                                                                            AuditEntry.id.desc())
-    if entity_type:
-        query = query.where(AuditEntry.entity_type == entity_type)
-    if user_id:
-        query = query.where(AuditEntry.user_id == user_id)
-    start, end = _day_bounds(day_from, day_to)
-    if start:
-        query = query.where(AuditEntry.at >= start)
-    if end:
-        query = query.where(AuditEntry.at <= end)
-    pagination = db.paginate(query, page=page_arg(), per_page=current_app.config["PER_PAGE"], error_out=False)
-
-    rows = audit_service.describe(pagination.items)
-
-    entity_types = db.session.scalars(select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type))
-    actors = db.session.execute(select(User.id, User.username, User.full_name)
-                                .where(User.id.in_(select(AuditEntry.user_id).distinct()))
-                                .order_by(User.username)).all()
+    found = audit_service.audit_page(entity_type=entity_type, user_id=user_id, day_from=day_from, day_to=day_to,
+                                     page=page_arg(), per_page=current_app.config["PER_PAGE"])
     return render_template(
-        "admin/audit.html", rows=rows, pagination=pagination, errors=errors,
-        entity_choices=[(code, str(ENTITY_LABELS.get(code, code))) for code in entity_types],
-        actor_choices=actors, entity_type=entity_type, user_id=user_id,
+        "admin/audit.html", rows=found.rows, pagination=found.pagination, errors=errors,
+        entity_choices=[(code, str(ENTITY_LABELS.get(code, code))) for code in found.entity_types],
+        actor_choices=found.actors, entity_type=entity_type, user_id=user_id,
         day_from=request.args.get("from", ""), day_to=request.args.get("to", ""))
