@@ -154,3 +154,16 @@ def test_import_and_permission_refusals_speak_the_readers_language(app, db, unit
         assert str(refused.value) == "The file «ke-hoach.pdf» is not a Word (.docx) or Excel (.xlsx) file."
         assert str(denied.value) == "You are not allowed to edit plans"
         assert str(denied_reminders.value) == "You are not allowed to change the reminder settings"
+
+
+def test_plan_warnings_shown_on_the_page_speak_the_readers_language(app, db, units, english_catalog):
+    values = {"number": "1.1", "deadline_text": "Quý IV/2023", "lead_text": "Sở <b>Không Có</b>"}
+    infos = plans.plan_unit_infos(None, 2023)
+    with app.test_request_context(), flask_babel.force_locale("vi"):
+        _rows, warnings = plans.desired_assignments(values, 2023, infos)
+        assert any(w.startswith("Hoạt động 1.1: không tìm thấy đơn vị «Sở <b>Không Có</b>»") for w in warnings)
+    with app.test_request_context(), flask_babel.force_locale("en"):
+        _rows, warnings = plans.desired_assignments(values, 2023, infos)
+        assert any(w.startswith("Activity 1.1: no unit named «Sở <b>Không Có</b>» was found") for w in warnings)
+    # plain text, escaped where a page shows it (a lazy string would pass for markup)
+    assert all(type(w) is str for w in warnings)

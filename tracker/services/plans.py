@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select
 
@@ -110,10 +111,15 @@ def desired_assignments(activity_values: dict, year: int, infos, cache: dict | N
         if text not in cache:
             cache[text] = resolve_assignees(parse_assignees(text), infos)
         resolution = cache[text]
-        warnings += [f"Hoạt động {number}: {w}" for w in resolution.warnings]
+        # shown at once on the page that asked (gettext in its reader's language); the domain's own words stay
+        warnings += [_("Hoạt động %(number)s: %(warning)s", number=number, warning=w) for w in resolution.warnings]
         for name, suggestions in resolution.unknown:
-            hint = f" (gợi ý: {', '.join(suggestions)})" if suggestions else ""
-            warnings.append(f"Hoạt động {number}: không tìm thấy đơn vị «{name}»{hint}")
+            if suggestions:
+                warnings.append(_("Hoạt động %(number)s: không tìm thấy đơn vị «%(name)s» (gợi ý: %(suggestions)s)",
+                                  number=number, name=name, suggestions=", ".join(suggestions)))
+            else:
+                warnings.append(_("Hoạt động %(number)s: không tìm thấy đơn vị «%(name)s»", number=number,
+                                  name=name))
         for unit_id in resolution.unit_ids:
             if unit_id in seen:  # a unit that leads does not also coordinate
                 continue
@@ -264,7 +270,7 @@ def sync_assignments(activity: Activity, user=None) -> list[str]:
             audit.apply(user, assignment, {"role": row["role"], "due_date": row["due_date"]},
                         "audit.assignment.sync", {"activity": activity.number, "unit": assignment.unit.name})
         elif assignment.id in reported or assignment.started:
-            warnings.append(f"Đơn vị {assignment.unit.name} đã báo cáo nên vẫn giữ phân công")
+            warnings.append(_("Đơn vị %(unit)s đã báo cáo nên vẫn giữ phân công", unit=assignment.unit.name))
         else:
             audit.record(user, "delete", assignment, "audit.assignment.remove",
                          {"activity": activity.number, "unit": assignment.unit.name})
