@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, union_all
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,6 +18,7 @@ from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment
 from tracker.services import audit, notifications
 from tracker.services.errors import CONFLICT_MESSAGE, ConflictError, PermissionDenied, WorkflowError
+from tracker.services.unit_of_work import check_version, flush_or_conflict
 
 #: accepted evidence types: extension → (content type, magic-byte prefixes)
 EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
@@ -31,25 +31,6 @@ EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
 }
-
-
-def _check_version(assignment: Assignment, expected_version: int | str | None) -> None:
-    if expected_version is None:
-        return
-    try:
-        seen = int(expected_version)
-    except (TypeError, ValueError):
-        raise WorkflowError(_l("Phiên bản dữ liệu không hợp lệ; hãy tải lại trang")) from None
-    if seen != assignment.version:
-        raise ConflictError(CONFLICT_MESSAGE)
-
-
-def _flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as error:  # a concurrent writer won between our read and our write
-        db.session.rollback()
-        raise ConflictError(CONFLICT_MESSAGE) from error
 
 
 #: the workflow's actions, for its refusal in the reader's language (the domain's own message is Vietnamese)
@@ -76,13 +57,13 @@ def _audit_args(assignment: Assignment) -> dict:
     return {"activity": activity, "unit": assignment.unit.name}
 
 
-def _apply(user, obj, values: dict, action: str, message: str, args: dict) -> dict:
-    # audit.apply flushes the versioned row itself, so a lost race surfaces there, not in _flush
+def _apply(user, obj, values: dict, action: str, message: str, args: dict, conflict=CONFLICT_MESSAGE) -> dict:
+    # audit.apply flushes the versioned row itself, so a lost race surfaces there, not in flush_or_conflict;
+    # the caller that owns the transaction rolls it back
     try:
         return audit.apply(user, obj, values, message, args, action=action)
     except StaleDataError as error:
-        db.session.rollback()
-        raise ConflictError(CONFLICT_MESSAGE) from error
+        raise ConflictError(conflict) from error
 
 
 def _history(assignment, user, action, before, **fields) -> ProgressUpdate:
@@ -149,7 +130,7 @@ def update_progress(user, assignment: Assignment, *, percent: int, note: str, ex
     """Record a progress update (optionally submitting the work as done), append-only and audited."""
     if not can_update_assignment(user, assignment):
         raise PermissionDenied(_l("Bạn không có quyền cập nhật phân công này"))
-    _check_version(assignment, expected_version)
+    check_version(assignment, expected_version)
     if not 0 <= int(percent) <= 100:
         raise WorkflowError(_l("Tiến độ (%) phải từ 0 đến 100"))
     today = today or clock.today()
@@ -167,11 +148,11 @@ def update_progress(user, assignment: Assignment, *, percent: int, note: str, ex
            _audit_args(assignment))
     update = _history(assignment, user, action, before, percent=changes["percent"], note=note,
                       evidence_number=evidence_number, evidence_date=evidence_date)
-    _flush()
+    flush_or_conflict()
     for values in files or []:
         db.session.add(Attachment(assignment_id=assignment.id, update_id=update.id,
                                   uploaded_by_id=getattr(user, "id", None), **values))
-    _flush()
+    flush_or_conflict()
     if submit:
         notifications.notify_completion_submitted(update, files=len(files or []))
     return update
@@ -182,7 +163,7 @@ def review(user, assignment: Assignment, *, confirm: bool, reason: str, expected
     """The office confirms a submitted completion, or sends it back with a reason."""
     if not can(user, "review"):
         raise PermissionDenied(_l("Chỉ Văn phòng UBND tỉnh xác nhận hoàn thành"))
-    _check_version(assignment, expected_version)
+    check_version(assignment, expected_version)
     if not confirm and not reason.strip():
         raise WorkflowError(_l("Cần nêu lý do khi trả lại"))
     before = assignment.state
@@ -195,7 +176,7 @@ def review(user, assignment: Assignment, *, confirm: bool, reason: str, expected
         values.update(completed_on=None, due_at_completion=None, percent=min(assignment.percent, 90))
     _apply(user, assignment, values, action, f"audit.assignment.{action}", _audit_args(assignment))
     update = _history(assignment, user, action, before, percent=assignment.percent, note=reason)
-    _flush()
+    flush_or_conflict()
     notifications.notify_review(update)
     return update
 
@@ -224,15 +205,12 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
     request = ExtensionRequest(assignment_id=assignment.id, requested_by_id=user.id,
                                current_due=assignment.due_in_force, requested_due=requested_due, reason=reason)
     db.session.add(request)
-    try:
-        db.session.flush()
-    except IntegrityError as error:  # a simultaneous request (a double-click) was recorded first
-        db.session.rollback()
-        raise ConflictError(_PENDING_REQUEST) from error
+    # a simultaneous request (a double-click) recorded first trips the unique index of pending requests
+    flush_or_conflict(duplicate_message=_PENDING_REQUEST)
     audit.record(user, "extension_request", assignment, "audit.assignment.extension_request",
                  {**_audit_args(assignment), "due": requested_due}, {"requested_due": [None, requested_due]})
     _history(assignment, user, "extension_request", assignment.state, note=f"{requested_due:%d/%m/%Y}: {reason}")
-    _flush()
+    flush_or_conflict()
     notifications.notify_extension_requested(request)
     return request
 
@@ -252,31 +230,21 @@ def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: st
     """
     if not can(user, "review"):
         raise PermissionDenied(_l("Chỉ Văn phòng UBND tỉnh quyết định gia hạn"))
-    if expected_version is not None:
-        try:
-            seen = int(expected_version)
-        except (TypeError, ValueError):
-            raise WorkflowError(_l("Phiên bản dữ liệu không hợp lệ; hãy tải lại trang")) from None
-        if seen != request.version:
-            raise ConflictError(extension_conflict_message())
+    check_version(request, expected_version, extension_conflict_message())
     if request.state != "pending":
         raise ConflictError(extension_conflict_message())
     assignment = request.assignment
-    try:
-        # the request's row first: a lost race stops here, before anything else is written
-        audit.apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
-                                    "decided_at": utcnow(), "decision_note": note},
-                    "audit.extension.approve" if approve else "audit.extension.refuse",
-                    {**_audit_args(assignment), "due": request.requested_due}, action="extension_decision")
-    except StaleDataError as error:
-        db.session.rollback()
-        raise ConflictError(extension_conflict_message()) from error
+    # the request's row first: a lost race stops here, before anything else is written
+    _apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
+                           "decided_at": utcnow(), "decision_note": note}, "extension_decision",
+           "audit.extension.approve" if approve else "audit.extension.refuse",
+           {**_audit_args(assignment), "due": request.requested_due}, conflict=extension_conflict_message())
     if approve:
         _apply(user, assignment, {"extended_due": request.requested_due}, "extend", "audit.assignment.extend",
                {**_audit_args(assignment), "due": request.requested_due})
     _history(assignment, user, "extension_approved" if approve else "extension_refused", assignment.state,
              note=note)
-    _flush()
+    flush_or_conflict()
     notifications.notify_extension_decided(request)
     return request
 

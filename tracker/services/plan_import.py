@@ -12,6 +12,7 @@ from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,8 +22,15 @@ from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.plan_table import ParseResult, TableError
 from tracker.domain.textnorm import clean, fold
 from tracker.services import audit
-from tracker.services.errors import ConflictError
-from tracker.services.plans import LoadReport, PlanError, issuer_unit_code, load_plan, plan_unit_infos
+from tracker.services.plans import (
+    LoadReport,
+    PlanError,
+    issuer_unit_code,
+    load_plan,
+    plan_unit_infos,
+    require_plan_manager,
+)
+from tracker.services.unit_of_work import check_version
 
 DEFAULT_MAX_MB = 20
 IMPORT_FOLDER = "plan_imports"
@@ -39,7 +47,7 @@ META_FIELDS = ("code", "title", "year", "issuer", "issuer_unit", "doc_type", "do
 
 
 class PlanImportError(ValueError):
-    """A file or an import that is refused; the message (Vietnamese) says why and what to do."""
+    """A file or an import that is refused; the message (lazy gettext) says why and what to do."""
 
 
 @dataclass
@@ -63,47 +71,50 @@ def max_bytes_from(config) -> int:
 
 def inspect_file(filename: str, content: bytes, max_bytes: int) -> str:
     """"docx" or "xlsx" for an acceptable file; PlanImportError naming the problem otherwise."""
-    name = filename or "(không tên)"
+    name = filename or str(_l("(không tên)"))
     suffix = Path(name.lower()).suffix
     limit_mb = max_bytes / 1024 / 1024
     if len(content) > max_bytes:
-        raise PlanImportError(f"Tệp «{name}» nặng {len(content) / 1024 / 1024:.1f} MB, vượt giới hạn "
-                              f"{limit_mb:g} MB. Hãy tách phụ lục hoặc bỏ hình ảnh rồi tải lại.")
+        raise PlanImportError(_l("Tệp «%(name)s» nặng %(size)s MB, vượt giới hạn %(limit)s MB. "
+                                 "Hãy tách phụ lục hoặc bỏ hình ảnh rồi tải lại.", name=name,
+                                 size=f"{len(content) / 1024 / 1024:.1f}", limit=f"{limit_mb:g}"))
     if not content:
-        raise PlanImportError(f"Tệp «{name}» rỗng.")
+        raise PlanImportError(_l("Tệp «%(name)s» rỗng.", name=name))
     if suffix in _MACRO_EXTENSIONS:
-        raise PlanImportError(f"Tệp «{name}» có chứa macro ({suffix}); vì an toàn hệ thống không nhận. "
-                              "Hãy lưu lại dưới dạng .xlsx hoặc .docx thông thường.")
+        raise PlanImportError(_l("Tệp «%(name)s» có chứa macro (%(suffix)s); vì an toàn hệ thống không nhận. "
+                                 "Hãy lưu lại dưới dạng .xlsx hoặc .docx thông thường.", name=name, suffix=suffix))
     if content.startswith(_OLE_MAGIC):
         if _ENCRYPTED_STREAM in content:
-            raise PlanImportError(f"Tệp «{name}» được đặt mật khẩu (mã hoá) nên không đọc được. "
-                                  "Hãy bỏ mật khẩu rồi tải lại.")
-        raise PlanImportError(f"Tệp «{name}» là định dạng Word/Excel cũ (.doc/.xls). "
-                              "Hãy mở và lưu lại dưới dạng .docx hoặc .xlsx.")
+            raise PlanImportError(_l("Tệp «%(name)s» được đặt mật khẩu (mã hoá) nên không đọc được. "
+                                     "Hãy bỏ mật khẩu rồi tải lại.", name=name))
+        raise PlanImportError(_l("Tệp «%(name)s» là định dạng Word/Excel cũ (.doc/.xls). "
+                                 "Hãy mở và lưu lại dưới dạng .docx hoặc .xlsx.", name=name))
     if suffix in _LEGACY_EXTENSIONS:
-        raise PlanImportError(f"Tệp «{name}» là định dạng cũ ({suffix}). Hãy lưu lại dưới dạng .docx hoặc .xlsx.")
+        raise PlanImportError(_l("Tệp «%(name)s» là định dạng cũ (%(suffix)s). Hãy lưu lại dưới dạng .docx hoặc "
+                                 ".xlsx.", name=name, suffix=suffix))
     if suffix not in (".docx", ".xlsx"):
-        raise PlanImportError(f"Tệp «{name}» không phải tệp Word (.docx) hoặc Excel (.xlsx).")
+        raise PlanImportError(_l("Tệp «%(name)s» không phải tệp Word (.docx) hoặc Excel (.xlsx).", name=name))
     if not content.startswith(_ZIP_MAGIC):
-        raise PlanImportError(f"Tệp «{name}» bị hỏng hoặc không phải tệp {suffix} thật (có thể chỉ bị đổi đuôi tên).")
+        raise PlanImportError(_l("Tệp «%(name)s» bị hỏng hoặc không phải tệp %(suffix)s thật (có thể chỉ bị đổi "
+                                 "đuôi tên).", name=name, suffix=suffix))
     try:
         with zipfile.ZipFile(BytesIO(content)) as archive:
             names = archive.namelist()
             if sum(info.file_size for info in archive.infolist()) > max_bytes * _MAX_EXPANSION:
-                raise PlanImportError(f"Tệp «{name}» giải nén ra quá lớn; hệ thống không nhận.")
+                raise PlanImportError(_l("Tệp «%(name)s» giải nén ra quá lớn; hệ thống không nhận.", name=name))
             if archive.testzip() is not None:
-                raise PlanImportError(f"Tệp «{name}» bị hỏng (dữ liệu nén sai).")
+                raise PlanImportError(_l("Tệp «%(name)s» bị hỏng (dữ liệu nén sai).", name=name))
             types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
-        raise PlanImportError(f"Tệp «{name}» bị hỏng, không mở được.") from error
+        raise PlanImportError(_l("Tệp «%(name)s» bị hỏng, không mở được.", name=name)) from error
     if any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in types:
-        raise PlanImportError(f"Tệp «{name}» có chứa macro; vì an toàn hệ thống không nhận. "
-                              "Hãy lưu lại dưới dạng .xlsx hoặc .docx thông thường.")
+        raise PlanImportError(_l("Tệp «%(name)s» có chứa macro; vì an toàn hệ thống không nhận. "
+                                 "Hãy lưu lại dưới dạng .xlsx hoặc .docx thông thường.", name=name))
     if "word/document.xml" in names:
         return "docx"
     if "xl/workbook.xml" in names:
         return "xlsx"
-    raise PlanImportError(f"Tệp «{name}» không phải tài liệu Word hoặc bảng tính Excel.")
+    raise PlanImportError(_l("Tệp «%(name)s» không phải tài liệu Word hoặc bảng tính Excel.", name=name))
 
 
 def _run_text(paragraph) -> str:
@@ -200,7 +211,7 @@ def read_document(filename: str, content: bytes, max_bytes: int) -> SourceDocume
     except PlanImportError:
         raise
     except Exception as error:  # noqa: BLE001 — any reader failure on a damaged file is one user message
-        raise PlanImportError(f"Tệp «{filename}» bị hỏng, không đọc được nội dung.") from error
+        raise PlanImportError(_l("Tệp «%(name)s» bị hỏng, không đọc được nội dung.", name=filename)) from error
 
 
 def interpret(source: SourceDocument) -> tuple[ParseResult, str]:
@@ -223,7 +234,7 @@ def parse_upload(filename: str, content: bytes, max_bytes: int, overrides: dict 
     source = read_document(filename, content, max_bytes)
     result, layout = interpret(source)
     if not any(True for _ in plan_table.iter_activities(result.data)):
-        raise PlanImportError(f"Không đọc được hoạt động nào từ tệp «{filename}».")
+        raise PlanImportError(_l("Không đọc được hoạt động nào từ tệp «%(name)s».", name=filename))
     apply_meta(result.data, overrides or {})
     if not result.data.get("code"):
         result.data["code"] = default_code(result.data)
@@ -300,6 +311,7 @@ def upload_folder(upload_root: str | Path) -> Path:
 def create_preview(user, filename: str, content: bytes, *, upload_root: str | Path, max_bytes: int,
                    overrides: dict | None = None) -> PlanImport:
     """Check, read and keep an uploaded plan as a draft for preview; refused files leave nothing behind."""
+    require_plan_manager(user)
     result, kind, layout = parse_upload(filename, content, max_bytes, overrides)
     settle_issuer(result.data, user)
     stored = f"{IMPORT_FOLDER}/{uuid.uuid4().hex}.{kind}"
@@ -316,11 +328,15 @@ def create_preview(user, filename: str, content: bytes, *, upload_root: str | Pa
     return imp
 
 
+#: a preview saved by someone else since the form was opened
+DRAFT_CONFLICT_MESSAGE = _l("Bản xem trước vừa được người khác sửa. Hãy tải lại trang và sửa lại.")
+
+
 def _check_draft(imp: PlanImport, expected_version: int | str | None) -> None:
     if imp.state != "draft":
-        raise PlanImportError("Bản xem trước này đã được xác nhận hoặc huỷ; không sửa được nữa.")
-    if expected_version not in (None, "") and int(expected_version) != imp.version:
-        raise ConflictError("Bản xem trước vừa được người khác sửa. Hãy tải lại trang và sửa lại.")
+        raise PlanImportError(_l("Bản xem trước này đã được xác nhận hoặc huỷ; không sửa được nữa."))
+    # a form that posts no version (the CLI) is not checked
+    check_version(imp, expected_version if expected_version != "" else None, DRAFT_CONFLICT_MESSAGE)
 
 
 def apply_corrections(user, imp: PlanImport, meta: dict, cells: dict[str, str],
@@ -332,6 +348,7 @@ def apply_corrections(user, imp: PlanImport, meta: dict, cells: dict[str, str],
     unit chosen for its unresolved lead; `accepted` maps an activity to whether its unit cells are accepted as
     they stand (an activity with no lead unit included).
     """
+    require_plan_manager(user)
     _check_draft(imp, expected_version)
     data = copy.deepcopy(imp.data)
     before = {key: data.get(key) for key in ("code", "title", "year", "issuer", "issuer_unit")}
@@ -375,15 +392,15 @@ def _activity(data: dict, key: str) -> dict:
             raise ValueError(key)
         return data["groups"][int(parts[1])]["tasks"][int(parts[2])]["activities"][int(parts[3])]
     except (IndexError, ValueError, KeyError) as error:
-        raise PlanImportError(f"Hoạt động «{key}» không có trong bản xem trước") from error
+        raise PlanImportError(_l("Hoạt động «%(key)s» không có trong bản xem trước", key=key)) from error
 
 
 def _pick_lead(activity: dict, key: str, unit_id: int, infos) -> int:
     """Write the chosen unit into the lead cell, in place of the name that matched nothing."""
     unit = next((info for info in infos if info.id == unit_id), None)
     if unit is None:
-        raise PlanImportError(f"Hoạt động {activity.get('number', key)}: đơn vị đã chọn không thuộc tỉnh ban hành "
-                              "kế hoạch")
+        raise PlanImportError(_l("Hoạt động %(number)s: đơn vị đã chọn không thuộc tỉnh ban hành kế hoạch",
+                                 number=activity.get("number", key)))
     lead = clean(activity.get("lead"))
     unknown = plan_table.unknown_names(lead, infos)
     if unknown and unknown[0] in lead:
@@ -404,9 +421,9 @@ def _set_cell(data: dict, key: str, value: str) -> int:
             target = data["groups"][int(parts[1])]["tasks"][int(parts[2])]["activities"][int(parts[3])]
             name = parts[4]
         else:
-            raise PlanImportError(f"Ô «{key}» không có trong bản xem trước")
+            raise PlanImportError(_l("Ô «%(key)s» không có trong bản xem trước", key=key))
     except (IndexError, ValueError) as error:
-        raise PlanImportError(f"Ô «{key}» không có trong bản xem trước") from error
+        raise PlanImportError(_l("Ô «%(key)s» không có trong bản xem trước", key=key)) from error
     if (target.get(name) or "") == value:
         return 0
     target[name] = value
@@ -431,12 +448,16 @@ def load_mapping(data: dict) -> dict:
 
 def commit_import(user, imp: PlanImport, expected_version: int | str | None = None) -> tuple[Plan, LoadReport]:
     """Save the previewed plan, all or nothing, and keep the original file with it."""
+    require_plan_manager(user)
     _check_draft(imp, expected_version)
     imp.warnings = compute_warnings(imp.data, imp.read_warnings or [])
     errors = [w["message"] for w in imp.warnings if w["level"] == "error"]
     if errors:
-        more = f" (và {len(errors) - 3} lỗi khác)" if len(errors) > 3 else ""
-        raise PlanImportError("Chưa nạp được: " + "; ".join(errors[:3]) + more)
+        listed = "; ".join(errors[:3])
+        if len(errors) > 3:
+            raise PlanImportError(_l("Chưa nạp được: %(errors)s (và %(more)s lỗi khác)", errors=listed,
+                                     more=len(errors) - 3))
+        raise PlanImportError(_l("Chưa nạp được: %(errors)s", errors=listed))
     try:
         with db.session.begin_nested():
             plan, report = load_plan(load_mapping(imp.data), user)
@@ -466,6 +487,7 @@ def remove_file(upload_root: str | Path, stored_path: str) -> None:
 
 def discard_import(user, imp: PlanImport, upload_root: str | Path) -> None:
     """Drop a draft and its file."""
+    require_plan_manager(user)
     _check_draft(imp, None)
     imp.state = "discarded"
     remove_file(upload_root, imp.stored_path)
@@ -483,7 +505,7 @@ def preview_tree(imp: PlanImport, group_index: int, infos=None) -> dict:
     data = imp.data
     groups = data.get("groups") or []
     if not 0 <= group_index < len(groups):
-        raise PlanImportError("Nhóm không có trong bản xem trước")
+        raise PlanImportError(_l("Nhóm không có trong bản xem trước"))
     group = groups[group_index]
     infos = infos if infos is not None else plan_units(data)
     year = data.get("year")
@@ -607,6 +629,7 @@ def export_xlsx(plan: Plan) -> bytes:
 def clone_plan(user, plan: Plan, code: str, year: int | None = None, title: str | None = None
                ) -> tuple[Plan, LoadReport]:
     """The same tree for another year: deadlines moved by the year difference, no progress, no source decision."""
+    require_plan_manager(user)
     year = year or plan.year + 1
     shift = year - plan.year
     data = plan_mapping(plan)

@@ -11,12 +11,10 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import Activity, Assignment, AuditEntry, Plan, Task, TaskGroup, Unit, UnitKind, db
 from tracker.domain.status import Rollup, Status
 from tracker.domain.textnorm import fold
-from tracker.services.errors import ConflictError
 from tracker.services.plans import activity_values, desired_assignments, plan_unit_infos
 from tracker.services.status import status_expr
 
@@ -408,17 +406,3 @@ def unknown_unit_warnings(plan: Plan, spec: dict) -> dict[str, list[str]]:
         found[cell] = warnings
     return found
 
-
-def check_version(obj, expected_version: int | None, message: str) -> None:
-    """Refuse an edit made from a form opened before someone else's save."""
-    if expected_version is None or int(expected_version) != obj.version:
-        raise ConflictError(message)
-
-
-def flush_or_conflict(message: str) -> None:
-    """Flush; a concurrent writer that won between our read and our write becomes a ConflictError."""
-    try:
-        db.session.flush()
-    except StaleDataError as error:
-        db.session.rollback()
-        raise ConflictError(message) from error

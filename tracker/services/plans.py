@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select
 
@@ -12,8 +13,9 @@ from tracker.domain.assignees import UnitInfo, parse_assignees, resolve_assignee
 from tracker.domain.deadlines import DeadlineError, parse_deadline
 from tracker.domain.targets import parse_targets
 from tracker.domain.textnorm import clean, fold
-from tracker.permissions import descendant_ids, unit_parent_pairs
+from tracker.permissions import can, descendant_ids, unit_parent_pairs
 from tracker.services import audit
+from tracker.services.errors import PermissionDenied
 from tracker.services.notifications import notify_assignments_created
 from tracker.services.units import unit_infos
 
@@ -22,6 +24,12 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "plans"
 
 class PlanError(ValueError):
     """A plan that cannot be saved; the message is for the user."""
+
+
+def require_plan_manager(user) -> None:
+    """The rule of the plan pages (`manage_plans`: the office, admins). None is the system (seeding, the CLI)."""
+    if user is not None and not can(user, "manage_plans"):
+        raise PermissionDenied(_l("Bạn không có quyền sửa kế hoạch"))
 
 
 @dataclass
@@ -103,10 +111,15 @@ def desired_assignments(activity_values: dict, year: int, infos, cache: dict | N
         if text not in cache:
             cache[text] = resolve_assignees(parse_assignees(text), infos)
         resolution = cache[text]
-        warnings += [f"Hoạt động {number}: {w}" for w in resolution.warnings]
+        # shown at once on the page that asked (gettext in its reader's language); the domain's own words stay
+        warnings += [_("Hoạt động %(number)s: %(warning)s", number=number, warning=w) for w in resolution.warnings]
         for name, suggestions in resolution.unknown:
-            hint = f" (gợi ý: {', '.join(suggestions)})" if suggestions else ""
-            warnings.append(f"Hoạt động {number}: không tìm thấy đơn vị «{name}»{hint}")
+            if suggestions:
+                warnings.append(_("Hoạt động %(number)s: không tìm thấy đơn vị «%(name)s» (gợi ý: %(suggestions)s)",
+                                  number=number, name=name, suggestions=", ".join(suggestions)))
+            else:
+                warnings.append(_("Hoạt động %(number)s: không tìm thấy đơn vị «%(name)s»", number=number,
+                                  name=name))
         for unit_id in resolution.unit_ids:
             if unit_id in seen:  # a unit that leads does not also coordinate
                 continue
@@ -153,6 +166,7 @@ def activity_values(spec: dict, year: int) -> dict:
 
 def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadReport]:
     """Save a plan mapping (the curated-file schema) with its tree and assignments, all or nothing."""
+    require_plan_manager(user)
     code = data["code"]
     report = LoadReport(plan_code=code)
     existing = db.session.scalar(select(Plan).where(Plan.code == code))
@@ -240,6 +254,7 @@ def sync_assignments(activity: Activity, user=None) -> list[str]:
     New units get assignments; units no longer named lose theirs unless they already reported
     (history is never deleted: those are kept and reported as a warning).
     """
+    require_plan_manager(user)
     rows, warnings = desired_assignments(
         {"number": activity.number, "deadline_text": activity.deadline_text, "lead_text": activity.lead_text,
          "coordinating_text": activity.coordinating_text}, activity.plan.year,
@@ -255,7 +270,7 @@ def sync_assignments(activity: Activity, user=None) -> list[str]:
             audit.apply(user, assignment, {"role": row["role"], "due_date": row["due_date"]},
                         "audit.assignment.sync", {"activity": activity.number, "unit": assignment.unit.name})
         elif assignment.id in reported or assignment.started:
-            warnings.append(f"Đơn vị {assignment.unit.name} đã báo cáo nên vẫn giữ phân công")
+            warnings.append(_("Đơn vị %(unit)s đã báo cáo nên vẫn giữ phân công", unit=assignment.unit.name))
         else:
             audit.record(user, "delete", assignment, "audit.assignment.remove",
                          {"activity": activity.number, "unit": assignment.unit.name})
@@ -279,6 +294,7 @@ def next_position(model, parent_column, parent_id: int) -> int:
 
 def save_plan(user, plan: Plan | None, values: dict) -> Plan:
     """Create or edit a plan's own fields, audited."""
+    require_plan_manager(user)
     if plan is None:
         if db.session.scalar(select(Plan.id).where(Plan.code == values["code"])):
             raise PlanError(_l("Mã kế hoạch %(code)s đã được dùng", code=values["code"]))
@@ -306,16 +322,19 @@ def _save_child(user, model, parent_column, parent_id: int, obj, values: dict, n
 
 def save_group(user, plan: Plan, group: TaskGroup | None, values: dict) -> TaskGroup:
     """Create or edit a task group."""
+    require_plan_manager(user)
     return _save_child(user, TaskGroup, TaskGroup.plan_id, plan.id, group, values, "task_group")
 
 
 def save_task(user, group: TaskGroup, task: Task | None, values: dict) -> Task:
     """Create or edit a task."""
+    require_plan_manager(user)
     return _save_child(user, Task, Task.group_id, group.id, task, values, "task")
 
 
 def save_activity(user, task: Task, activity: Activity | None, spec: dict) -> tuple[Activity, list[str]]:
     """Create or edit an activity from form values, then sync its assignments."""
+    require_plan_manager(user)
     plan = task.group.plan
     values = activity_values(spec, plan.year)
     if activity is None:
@@ -331,6 +350,7 @@ def save_activity(user, task: Task, activity: Activity | None, spec: dict) -> tu
 
 def delete_activity(user, activity: Activity) -> None:
     """Delete an activity nobody has reported on yet."""
+    require_plan_manager(user)
     has_history = db.session.scalar(
         select(func.count(ProgressUpdate.id)).join(Assignment).where(Assignment.activity_id == activity.id))
     if has_history:

@@ -32,10 +32,11 @@ from models import (
 )
 from tracker import clock, messages
 from tracker.domain import reminders as rules
-from tracker.permissions import descendant_ids
+from tracker.permissions import can, descendant_ids
 from tracker.services import audit
-from tracker.services.errors import CONFLICT_MESSAGE, ConflictError
+from tracker.services.errors import PermissionDenied
 from tracker.services.status import OWING_STATES, stale_units_query
+from tracker.services.unit_of_work import check_version
 
 #: items listed per section of a digest; the counts always cover everything
 ITEMS_PER_SECTION = 20
@@ -86,11 +87,17 @@ class PolicyError(ValueError):
     """Bad policy input; the message names the field and is for the user."""
 
 
+def require_reminder_manager(user) -> None:
+    """The rule of the reminder settings pages (`manage_reminders`: the office, admins). None is the system."""
+    if user is not None and not can(user, "manage_reminders"):
+        raise PermissionDenied(_l("Bạn không có quyền sửa cài đặt nhắc hạn"))
+
+
 def update_policy(user, values: dict, expected_version: int | None = None) -> ReminderPolicy:
     """Change the policy (office), audited; stale forms raise ConflictError."""
+    require_reminder_manager(user)
     row = policy_row()
-    if expected_version is not None and int(expected_version) != row.version:
-        raise ConflictError(CONFLICT_MESSAGE)
+    check_version(row, expected_version)
     days = sorted({int(n) for n in values.get("days_before", row.days_before)}, reverse=True)
     if any(n < 1 or n > 90 for n in days):
         raise PolicyError(_l("Nhắc trước hạn: mỗi số ngày phải từ 1 đến 90"))
@@ -115,6 +122,7 @@ def load_calendar() -> rules.WorkCalendar:
 
 def add_day_override(user, day: date, kind: str, name: str) -> DayOverride:
     """Record a day off or a make-up working day (office)."""
+    require_reminder_manager(user)
     if kind not in ("off", "work"):
         raise PolicyError(_l("Loại ngày: chọn «Ngày nghỉ» hoặc «Ngày làm bù»"))
     if db.session.scalar(select(DayOverride.id).where(DayOverride.day == day)):
@@ -128,6 +136,7 @@ def add_day_override(user, day: date, kind: str, name: str) -> DayOverride:
 
 def remove_day_override(user, row: DayOverride) -> None:
     """Delete a day override (office), audited."""
+    require_reminder_manager(user)
     audit.record(user, "delete", row, "audit.day.delete", {"kind": messages.ref(f"day.{row.kind}"), "day": row.day})
     db.session.delete(row)
     db.session.flush()

@@ -16,8 +16,9 @@ from tracker.domain import status as st
 from tracker.permissions import can, can_see_unit, can_update_assignment, require
 from tracker.request_input import page_arg
 from tracker.services import assignments as workflow
-from tracker.services.errors import ConflictError, PermissionDenied, WorkflowError
+from tracker.services.errors import ConflictError, WorkflowError
 from tracker.services.status import status_of
+from tracker.views.saving import saving
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 
@@ -122,26 +123,20 @@ def update(assignment_id: int):
     stored: list[dict] = []
     submit = bool(form.submit_done.data)
     try:
-        for upload in form.files.data or []:
-            if not getattr(upload, "filename", ""):
-                continue  # the browser sends an empty part when no file was chosen
-            stored.append(workflow.store_evidence(
-                str(folder), max_bytes, workflow.Evidence(upload.filename, upload.read(max_bytes + 1))))
-        workflow.update_progress(
-            current_user, assignment, percent=form.percent.data, note=(form.note.data or "").strip(),
-            expected_version=int(form.version.data), evidence_number=(form.evidence_number.data or "").strip(),
-            evidence_date=form.evidence_date.data, files=stored, submit=submit)
-        db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        workflow.discard_evidence(folder, stored)
-        abort(403)
+        with saving():
+            for upload in form.files.data or []:
+                if not getattr(upload, "filename", ""):
+                    continue  # the browser sends an empty part when no file was chosen
+                stored.append(workflow.store_evidence(
+                    str(folder), max_bytes, workflow.Evidence(upload.filename, upload.read(max_bytes + 1))))
+            workflow.update_progress(
+                current_user, assignment, percent=form.percent.data, note=(form.note.data or "").strip(),
+                expected_version=int(form.version.data), evidence_number=(form.evidence_number.data or "").strip(),
+                evidence_date=form.evidence_date.data, files=stored, submit=submit)
     except WorkflowError as error:
-        db.session.rollback()
         workflow.discard_evidence(folder, stored)
         return _refused(assignment_id, error, progress_form=form)
-    except Exception:
-        db.session.rollback()
+    except Exception:  # the 403 of a PermissionDenied included: no file outlives a refused update
         workflow.discard_evidence(folder, stored)
         raise
     flash(_("Đã gửi báo cáo hoàn thành; chờ Văn phòng xác nhận.") if submit else _("Đã lưu tiến độ."), "success")
@@ -150,7 +145,7 @@ def update(assignment_id: int):
 
 def _refused(assignment_id: int, error: WorkflowError, **forms):
     """Re-render the page after the service refused: 409 for a stale form, 400 otherwise; nothing was saved."""
-    # the service may have rolled back, so read the assignment again as it now stands
+    # saving() rolled the request's work back, so read the assignment again as it now stands
     db.session.expire_all()
     assignment = _load_assignment(assignment_id)
     conflict = isinstance(error, ConflictError)
@@ -178,14 +173,10 @@ def review(assignment_id: int):
         return _render_detail(assignment, 400, review_form=form, error=_("Chưa lưu: hãy sửa các ô báo lỗi bên dưới."))
     confirm = bool(form.confirm.data)
     try:
-        workflow.review(current_user, assignment, confirm=confirm, reason=(form.reason.data or "").strip(),
-                        expected_version=int(form.version.data))
-        db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
+        with saving():
+            workflow.review(current_user, assignment, confirm=confirm, reason=(form.reason.data or "").strip(),
+                            expected_version=int(form.version.data))
     except WorkflowError as error:
-        db.session.rollback()
         if back_to_queue:
             flash(_("Phân công %(id)s: %(error)s", id=assignment_id, error=str(error)), "danger")
             return redirect(_queue_url()), 303
@@ -209,14 +200,10 @@ def request_extension(assignment_id: int):
         return _render_detail(assignment, 400, extension_form=form,
                               error=_("Chưa gửi đề nghị gia hạn: hãy sửa các ô báo lỗi bên dưới."))
     try:
-        workflow.request_extension(current_user, assignment, requested_due=form.requested_due.data,
-                                   reason=form.reason.data.strip())
-        db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
+        with saving():
+            workflow.request_extension(current_user, assignment, requested_due=form.requested_due.data,
+                                       reason=form.reason.data.strip())
     except WorkflowError as error:
-        db.session.rollback()
         return _refused(assignment_id, error, extension_form=form)
     flash(_("Đã gửi đề nghị gia hạn; chờ Văn phòng xem xét."), "success")
     return redirect(url_for(".detail", assignment_id=assignment_id))
@@ -241,14 +228,10 @@ def decide_extension(extension_id: int):
         return _render_detail(_load_assignment(assignment_id), 400, error=message)
     approve = bool(form.approve.data)
     try:
-        workflow.decide_extension(current_user, extension, approve=approve, note=(form.note.data or "").strip(),
-                                  expected_version=int(form.version.data))
-        db.session.commit()
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
+        with saving():
+            workflow.decide_extension(current_user, extension, approve=approve,
+                                      note=(form.note.data or "").strip(), expected_version=int(form.version.data))
     except WorkflowError as error:
-        db.session.rollback()
         if back_to_queue:
             flash(str(error), "danger")
             return redirect(_queue_url()), 303

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import LoginForm
-from models import db
 from tracker.services.accounts import TooManyAttempts, authenticate
+from tracker.views.saving import saving
 
 bp = Blueprint("auth", __name__)
 
@@ -30,13 +30,13 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data, request.remote_addr or "",
-                                current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_WINDOW_MINUTES"])
+            with saving():  # the attempt is recorded, whether it succeeds or not
+                user = authenticate(form.username.data, form.password.data, request.remote_addr or "",
+                                    current_app.config["LOGIN_MAX_FAILURES"],
+                                    current_app.config["LOGIN_WINDOW_MINUTES"])
         except TooManyAttempts as error:
-            db.session.rollback()
             flash(str(error), "danger")
             return render_template("auth/login.html", form=form), 429
-        db.session.commit()
         if user:
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
@@ -56,6 +56,6 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
-            current_user.locale = code
-            db.session.commit()
+            with saving():
+                current_user.locale = code
     return redirect(_safe_next(request.form.get("next")))

@@ -14,6 +14,7 @@ from tracker.permissions import require
 from tracker.request_input import page_arg
 from tracker.services import calendar, mail, notifications, reminders
 from tracker.services.errors import ConflictError
+from tracker.views.saving import saving
 
 bp = Blueprint("notifications", __name__)
 #: emails waiting for a retry listed on the deliveries page (the count above it covers all)
@@ -71,8 +72,8 @@ def open_one(notification_id: int):
     if not form.validate_on_submit():
         abort(400)
     notification = _own_notification(notification_id)
-    notifications.mark_read(current_user, [notification.id])
-    db.session.commit()
+    with saving():
+        notifications.mark_read(current_user, [notification.id])
     link = notification.link if notification.link.startswith("/") else url_for("notifications.index")
     return redirect(link)
 
@@ -83,8 +84,8 @@ def mark_one_read(notification_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    notifications.mark_read(current_user, [_own_notification(notification_id).id])
-    db.session.commit()
+    with saving():
+        notifications.mark_read(current_user, [_own_notification(notification_id).id])
     return redirect(url_for("notifications.index", page=page_arg()))
 
 
@@ -94,8 +95,8 @@ def mark_all_read():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    changed = notifications.mark_read(current_user)
-    db.session.commit()
+    with saving():
+        changed = notifications.mark_read(current_user)
     flash(_("Đã đánh dấu %(n)s thông báo là đã đọc.", n=changed), "success")
     return redirect(url_for("notifications.index"))
 
@@ -141,16 +142,14 @@ def policy():
               "escalate_office_after": form.escalate_office_after.data,
               "working_days": form.working_days.data == "working", "stale_after_days": form.stale_after_days.data}
     try:
-        reminders.update_policy(current_user, values, expected_version=int(form.version.data))
+        with saving():
+            reminders.update_policy(current_user, values, expected_version=int(form.version.data))
     except ConflictError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return _render_policy(form, DayOverrideForm(), 409)
     except reminders.PolicyError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return _render_policy(form, DayOverrideForm())
-    db.session.commit()
     flash(_("Đã lưu chính sách nhắc hạn."), "success")
     return redirect(url_for("notifications.policy"))
 
@@ -163,12 +162,11 @@ def add_day():
     if not form.validate_on_submit():
         return _render_policy(_policy_form(row), form)
     try:
-        reminders.add_day_override(current_user, form.day.data, form.kind.data, form.name.data or "")
+        with saving():
+            reminders.add_day_override(current_user, form.day.data, form.kind.data, form.name.data or "")
     except reminders.PolicyError as error:
-        db.session.rollback()
         form.day.errors = [str(error)]
         return _render_policy(_policy_form(row), form)
-    db.session.commit()
     flash(_("Đã thêm ngày %(day)s.", day=form.day.data.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("notifications.policy"))
 
@@ -179,8 +177,8 @@ def delete_day(override_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     row = db.session.get(DayOverride, override_id) or abort(404)
-    reminders.remove_day_override(current_user, row)
-    db.session.commit()
+    with saving():
+        reminders.remove_day_override(current_user, row)
     flash(_("Đã xóa ngày %(day)s.", day=row.day.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("notifications.policy"))
 
@@ -204,8 +202,8 @@ def resend(notification_id: int):
     if notification.email_state != "failed":
         flash(_("Thư #%(id)s không ở trạng thái lỗi; không gửi lại.", id=notification_id), "warning")
         return redirect(url_for("notifications.deliveries")), 303
-    mail.resend(current_user, notification)
-    db.session.commit()
+    with saving():
+        mail.resend(current_user, notification)
     queued = enqueue("jobs.reminders.deliver")
     flash(_("Đã đưa thư tới %(to)s vào hàng gửi lại.", to=notification.email_to) if queued else
           _("Đã đánh dấu gửi lại thư tới %(to)s; hàng đợi đang không hoạt động, thư sẽ được gửi khi hoạt động lại.",

@@ -16,6 +16,7 @@ from tracker.request_input import page_arg
 from tracker.services import plan_import as service
 from tracker.services.errors import ConflictError
 from tracker.services.plans import issuing_units
+from tracker.views.saving import saving
 
 bp = Blueprint("plan_import", __name__, url_prefix="/plan-imports")
 
@@ -74,16 +75,15 @@ def upload():
         upload_file = form.file.data
         content = upload_file.read(service.max_bytes_from(current_app.config) + 1)
         try:
-            imp = service.create_preview(
-                current_user, upload_file.filename or "", content, upload_root=_upload_root(),
-                max_bytes=service.max_bytes_from(current_app.config),
-                overrides={"code": form.code.data, "year": form.year.data, "title": form.title.data})
+            with saving():
+                imp = service.create_preview(
+                    current_user, upload_file.filename or "", content, upload_root=_upload_root(),
+                    max_bytes=service.max_bytes_from(current_app.config),
+                    overrides={"code": form.code.data, "year": form.year.data, "title": form.title.data})
         except service.PlanImportError as error:
-            db.session.rollback()
             form.file.errors = [str(error)]
             status = 400
         else:
-            db.session.commit()
             flash(_("Đã đọc tệp %(name)s. Hãy xem lại, sửa nếu cần rồi xác nhận.", name=imp.filename), "success")
             return redirect(url_for("plan_import.preview", import_id=imp.id))
     elif request.method == "POST" and status == 200:
@@ -131,22 +131,20 @@ def preview(import_id: int):
         return _render_preview(imp, form, 400)
     cells = {key[len(CELL_PREFIX):]: value for key, value in request.form.items() if key.startswith(CELL_PREFIX)}
     try:
-        picks = {key[len(PICK_PREFIX):]: _unit_id(value) for key, value in request.form.items()
-                 if key.startswith(PICK_PREFIX) and value}
-        # a checkbox posts nothing when cleared: the page lists the ones it showed
-        accepted = {key[len(SHOWN_PREFIX):]: bool(request.form.get(ACCEPT_PREFIX + key[len(SHOWN_PREFIX):]))
-                    for key in request.form if key.startswith(SHOWN_PREFIX)}
-        changed = service.apply_corrections(current_user, imp, form.meta_values(), cells, form.version.data,
-                                            picks=picks, accepted=accepted)
+        with saving():
+            picks = {key[len(PICK_PREFIX):]: _unit_id(value) for key, value in request.form.items()
+                     if key.startswith(PICK_PREFIX) and value}
+            # a checkbox posts nothing when cleared: the page lists the ones it showed
+            accepted = {key[len(SHOWN_PREFIX):]: bool(request.form.get(ACCEPT_PREFIX + key[len(SHOWN_PREFIX):]))
+                        for key in request.form if key.startswith(SHOWN_PREFIX)}
+            changed = service.apply_corrections(current_user, imp, form.meta_values(), cells, form.version.data,
+                                                picks=picks, accepted=accepted)
     except ConflictError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return _render_preview(_load_import(import_id), form, 409)
     except service.PlanImportError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return _render_preview(_load_import(import_id), form, 400)
-    db.session.commit()
     flash(_("Đã lưu %(n)s chỉnh sửa; cảnh báo đã được tính lại.", n=changed), "success")
     return redirect(url_for("plan_import.preview", import_id=imp.id, group=request.args.get("group", 0, type=int)))
 
@@ -159,16 +157,14 @@ def confirm(import_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        plan, report = service.commit_import(current_user, imp, form.version.data)
+        with saving():
+            plan, report = service.commit_import(current_user, imp, form.version.data)
     except ConflictError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return _render_preview(_load_import(import_id), _preview_form(_load_import(import_id)), 409)
     except service.PlanImportError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return _render_preview(_load_import(import_id), _preview_form(_load_import(import_id)), 400)
-    db.session.commit()
     flash(_("Đã nạp kế hoạch %(code)s: %(n)s hoạt động, %(a)s phân công.", code=plan.code, n=report.activities,
             a=report.assignments), "success")
     return redirect(url_for("plan_import.plan_tools", plan_id=plan.id))
@@ -182,12 +178,11 @@ def discard(import_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        service.discard_import(current_user, imp, _upload_root())
+        with saving():
+            service.discard_import(current_user, imp, _upload_root())
     except service.PlanImportError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return redirect(url_for("plan_import.preview", import_id=import_id))
-    db.session.commit()
     flash(_("Đã huỷ bản xem trước %(name)s.", name=imp.filename), "success")
     return redirect(url_for("plan_import.upload"))
 
@@ -231,12 +226,12 @@ def clone(plan_id: int):
         form.title.data = plan.title.replace(str(plan.year), str(plan.year + 1))
     elif form.validate_on_submit():
         try:
-            new_plan, report = service.clone_plan(current_user, plan, form.code.data, form.year.data, form.title.data)
+            with saving():
+                new_plan, report = service.clone_plan(current_user, plan, form.code.data, form.year.data,
+                                                      form.title.data)
         except service.PlanImportError as error:
-            db.session.rollback()
             form.code.errors = [str(error)]
         else:
-            db.session.commit()
             flash(_("Đã nhân bản thành kế hoạch %(code)s năm %(year)s: %(n)s hoạt động.", code=new_plan.code,
                     year=new_plan.year, n=report.activities), "success")
             return redirect(url_for("plan_import.plan_tools", plan_id=new_plan.id))

@@ -4,7 +4,6 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from forms.plan import ActivityForm, DeleteForm, GroupForm, PlanForm, TaskForm
 from models import PLAN_KINDS, Plan, Task, TaskGroup, db
@@ -13,11 +12,12 @@ from tracker.domain.formatting import parse_vn_date
 from tracker.domain.status import STATUS_LABELS, Status, rollup
 from tracker.permissions import can, require, unit_scope, viewer_required
 from tracker.request_input import int_arg, page_arg
-from tracker.services import dashboards, plan_tree
+from tracker.services import dashboards, plan_tree, unit_of_work
 from tracker.services import plans as plans_service
 from tracker.services.errors import ConflictError
 from tracker.services.plan_tree import ACTIVITY_CONFLICT_MESSAGE, PLAN_CONFLICT_MESSAGE, TreeFilters
 from tracker.services.plans import PlanError
+from tracker.views.saving import saving
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -142,19 +142,15 @@ def activity(activity_id: int):
 # ---------------------------------------------------------------------------------------------- editing
 
 
-def _expected_version(form) -> int | None:
+def _expected_version(form) -> int:
+    # a form that lost its version counts as opened before any save (versions start at 1): never a silent overwrite
     raw = (form.version.data or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isdigit() else 0
 
 
 def _render_form(template_title: str, form, cancel_url: str, status: int = 200, **context):
     return render_template("plans/form.html", title=template_title, form=form, cancel_url=cancel_url,
                            **context), status
-
-
-def _conflict(message: str) -> None:
-    db.session.rollback()
-    flash(message, "danger")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -168,12 +164,11 @@ def create_plan():
             form.code.errors.append(_("Mã kế hoạch %(code)s đã được dùng", code=values["code"]))
         else:
             try:
-                plan = plans_service.save_plan(current_user, None, values)
+                with saving():
+                    plan = plans_service.save_plan(current_user, None, values)
             except PlanError as error:
-                db.session.rollback()
                 form.code.errors.append(str(error))
             else:
-                db.session.commit()
                 flash(_("Đã tạo kế hoạch %(code)s", code=plan.code), "success")
                 return redirect(url_for("plans.tree", plan_id=plan.id))
     return _render_form(_("Thêm kế hoạch hoặc văn bản chỉ đạo"), form, url_for("plans.index"))
@@ -199,12 +194,12 @@ def edit_plan(plan_id: int):
     if form.errors:
         return _render_form(_("Sửa kế hoạch %(code)s", code=plan.code), form, cancel)
     try:
-        plan_tree.check_version(plan, _expected_version(form), PLAN_CONFLICT_MESSAGE)
-        plans_service.save_plan(current_user, plan, values)
-        plan_tree.flush_or_conflict(PLAN_CONFLICT_MESSAGE)
-        db.session.commit()
-    except (ConflictError, StaleDataError):
-        _conflict(PLAN_CONFLICT_MESSAGE)
+        with saving(PLAN_CONFLICT_MESSAGE):
+            unit_of_work.check_version(plan, _expected_version(form), PLAN_CONFLICT_MESSAGE)
+            plans_service.save_plan(current_user, plan, values)
+            unit_of_work.flush_or_conflict(PLAN_CONFLICT_MESSAGE)
+    except ConflictError:
+        flash(PLAN_CONFLICT_MESSAGE, "danger")
         return _render_form(_("Sửa kế hoạch %(code)s", code=plan.code), form, cancel, status=409)
     flash(_("Đã lưu kế hoạch %(code)s", code=plan.code), "success")
     return redirect(cancel)
@@ -217,8 +212,8 @@ def create_group(plan_id: int):
     plan = db.get_or_404(Plan, plan_id)
     form = GroupForm()
     if form.validate_on_submit():
-        group = plans_service.save_group(current_user, plan, None, form.values())
-        db.session.commit()
+        with saving():
+            group = plans_service.save_group(current_user, plan, None, form.values())
         flash(_("Đã thêm nhóm %(number)s", number=group.number), "success")
         return redirect(url_for("plans.tree", plan_id=plan.id))
     return _render_form(_("Thêm nhóm nhiệm vụ vào %(code)s", code=plan.code), form,
@@ -234,8 +229,8 @@ def edit_group(group_id: int):
     if request.method == "GET":
         form.fill_from(group)
     if form.validate_on_submit():
-        plans_service.save_group(current_user, group.plan, group, form.values())
-        db.session.commit()
+        with saving():
+            plans_service.save_group(current_user, group.plan, group, form.values())
         flash(_("Đã lưu nhóm %(number)s", number=group.number), "success")
         return redirect(url_for("plans.tree", plan_id=group.plan_id))
     return _render_form(_("Sửa nhóm %(number)s", number=group.number), form,
@@ -249,8 +244,8 @@ def create_task(group_id: int):
     group = db.get_or_404(TaskGroup, group_id)
     form = TaskForm()
     if form.validate_on_submit():
-        task = plans_service.save_task(current_user, group, None, form.values())
-        db.session.commit()
+        with saving():
+            task = plans_service.save_task(current_user, group, None, form.values())
         flash(_("Đã thêm nhiệm vụ %(group)s.%(number)s", group=group.number, number=task.number), "success")
         return redirect(url_for("plans.tree", plan_id=group.plan_id, group=group.id))
     return _render_form(_("Thêm nhiệm vụ vào nhóm %(number)s", number=group.number), form,
@@ -266,8 +261,8 @@ def edit_task(task_id: int):
     if request.method == "GET":
         form.fill_from(task)
     if form.validate_on_submit():
-        plans_service.save_task(current_user, task.group, task, form.values())
-        db.session.commit()
+        with saving():
+            plans_service.save_task(current_user, task.group, task, form.values())
         flash(_("Đã lưu nhiệm vụ %(number)s", number=task.number), "success")
         return redirect(url_for("plans.tree", plan_id=task.group.plan_id, group=task.group_id))
     return _render_form(_("Sửa nhiệm vụ %(group)s.%(number)s", group=task.group.number, number=task.number), form,
@@ -282,8 +277,9 @@ def _save_activity(form: ActivityForm, task: Task, activity, title: str, cancel_
     plan = form.plan
     spec = form.spec()
     try:
+        # a stale form is refused before anything is asked about its units; neither step writes
         if activity is not None:
-            plan_tree.check_version(activity, _expected_version(form), ACTIVITY_CONFLICT_MESSAGE)
+            unit_of_work.check_version(activity, _expected_version(form), ACTIVITY_CONFLICT_MESSAGE)
         unknown = plan_tree.unknown_unit_warnings(plan, spec)
         if any(unknown.values()) and not form.accept_unknown.data:
             form.lead_text.errors = list(form.lead_text.errors) + unknown["lead"]
@@ -291,14 +287,13 @@ def _save_activity(form: ActivityForm, task: Task, activity, title: str, cancel_
             flash(_("Đơn vị chủ trì/phối hợp cần xem lại (xem dưới từng ô); chưa lưu. Hãy sửa tên theo gợi ý "
                     "hoặc chọn «Vẫn lưu»."), "warning")
             return _render_form(title, form, cancel_url, show_accept=True)
-        saved, warnings = plans_service.save_activity(current_user, task, activity, spec)
-        plan_tree.flush_or_conflict(ACTIVITY_CONFLICT_MESSAGE)
-        db.session.commit()
-    except (ConflictError, StaleDataError):
-        _conflict(ACTIVITY_CONFLICT_MESSAGE)
+        with saving(ACTIVITY_CONFLICT_MESSAGE):
+            saved, warnings = plans_service.save_activity(current_user, task, activity, spec)
+            unit_of_work.flush_or_conflict(ACTIVITY_CONFLICT_MESSAGE)
+    except ConflictError:
+        flash(ACTIVITY_CONFLICT_MESSAGE, "danger")
         return _render_form(title, form, cancel_url, status=409)
     except PlanError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return _render_form(title, form, cancel_url)
     flash(_("Đã lưu hoạt động %(number)s", number=saved.number), "success")
@@ -342,11 +337,10 @@ def delete_activity(activity_id: int):
         abort(400)
     plan_id, number = activity.plan_id, activity.number
     try:
-        plans_service.delete_activity(current_user, activity)
+        with saving():
+            plans_service.delete_activity(current_user, activity)
     except PlanError as error:
-        db.session.rollback()
         flash(str(error), "danger")
         return redirect(url_for("plans.activity", activity_id=activity_id))
-    db.session.commit()
     flash(_("Đã xoá hoạt động %(number)s", number=number), "success")
     return redirect(url_for("plans.tree", plan_id=plan_id))

@@ -20,6 +20,7 @@ from tracker.permissions import can, viewer_required
 from tracker.request_input import page_arg
 from tracker.services import reports as service
 from tracker.services.units import tree
+from tracker.views.saving import saving
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 JOB = "jobs.reports.generate_report"
@@ -45,14 +46,15 @@ def _version(report: Report, number: int) -> ReportVersion:
 def _queue(version: ReportVersion, title: str) -> None:
     """Enqueue the job after the commit (the worker must see the row); record why when Redis is down."""
     job_id = enqueue(JOB, version.id, job_timeout=JOB_TIMEOUT, description=f"Báo cáo: {title}"[:200])
-    if job_id is None:
-        version.state = "failed"
-        version.error = _("Không đưa được việc tạo báo cáo vào hàng đợi (Redis không hoạt động); hãy thử lại sau.")
-        flash(version.error, "danger")
-    else:
-        version.job_id = job_id
-        flash(_("Đã đưa báo cáo vào hàng đợi; trang sẽ cập nhật khi tệp sẵn sàng."), "success")
-    db.session.commit()
+    with saving():
+        if job_id is None:
+            version.state = "failed"
+            version.error = _("Không đưa được việc tạo báo cáo vào hàng đợi (Redis không hoạt động); "
+                              "hãy thử lại sau.")
+            flash(version.error, "danger")
+        else:
+            version.job_id = job_id
+            flash(_("Đã đưa báo cáo vào hàng đợi; trang sẽ cập nhật khi tệp sẵn sàng."), "success")
 
 
 @bp.context_processor
@@ -187,10 +189,10 @@ def new_year():
     if request.method == "GET" and not form.year.data:
         form.year.data = clock.today().year
     if form.validate_on_submit():
-        report = _save_year(form, None)
+        with saving():
+            report = _save_year(form, None)
+            version = service.new_version(current_user, report) if report is not None else None
         if report is not None:
-            version = service.new_version(current_user, report)
-            db.session.commit()
             _queue(version, report.title)
             return redirect(url_for("reports.detail", report_id=report.id))
     return render_template("reports/form.html", form=form, kind="year", report=None), 200
@@ -203,10 +205,10 @@ def new_notice():
         abort(403)
     form = _notice_form()
     if form.validate_on_submit():
-        report = _save_notice(form, None)
+        with saving():
+            report = _save_notice(form, None)
+            version = service.new_version(current_user, report) if report is not None else None
         if report is not None:
-            version = service.new_version(current_user, report)
-            db.session.commit()
             _queue(version, report.title)
             return redirect(url_for("reports.detail", report_id=report.id))
     return render_template("reports/form.html", form=form, kind="notice", report=None)
@@ -234,10 +236,10 @@ def edit(report_id: int):
         abort(403)
     form = _year_form(report) if report.kind == "year" else _notice_form(report)
     if form.validate_on_submit():
-        saved = _save_year(form, report) if report.kind == "year" else _save_notice(form, report)
+        with saving():
+            saved = _save_year(form, report) if report.kind == "year" else _save_notice(form, report)
+            version = service.new_version(current_user, report) if saved is not None else None
         if saved is not None:
-            version = service.new_version(current_user, report)
-            db.session.commit()
             _queue(version, report.title)
             return redirect(url_for("reports.detail", report_id=report.id))
     return render_template("reports/form.html", form=form, kind=report.kind, report=report)
@@ -251,8 +253,8 @@ def regenerate(report_id: int):
         abort(403)
     if not RegenerateForm().validate_on_submit():
         abort(400)
-    version = service.new_version(current_user, report)
-    db.session.commit()
+    with saving():
+        version = service.new_version(current_user, report)
     _queue(version, report.title)
     return redirect(url_for("reports.detail", report_id=report.id))
 
