@@ -5,8 +5,8 @@ number of units or activities) and returns plain values; tracker.reports.build l
 Bad settings (an unknown plan, a year with no data, a plan with no activities) raise ReportError with a
 Vietnamese message naming what is wrong, so nobody gets an empty PDF.
 
-Scores come from a score provider: tracker.services.scores (unit_results, band_summary) when it exists, or any
-object with the same two functions (tests pass a small one). Points lost are computed here from unit_results
+Scores come from a score provider: tracker.services.scores (unit_results, band_summary), or any object with the
+same two functions (tests pass a small one). Points lost are computed here from unit_results
 and the framework's maxima, so the report does not depend on the shape of lost_points().
 """
 from __future__ import annotations
@@ -316,13 +316,11 @@ class ScoreProvider(Protocol):
     def band_summary(self, framework_code: str, period_label: str, kind: str) -> list: ...
 
 
-def default_score_provider() -> ScoreProvider | None:
-    """tracker.services.scores when it is installed, else None (part II then says there are no results)."""
-    try:
-        from tracker.services import scores  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return scores if hasattr(scores, "unit_results") and hasattr(scores, "band_summary") else None
+def default_score_provider() -> ScoreProvider:
+    """The stored results (tracker.services.scores)."""
+    from tracker.services import scores
+
+    return scores
 
 
 def _pick(obj: Any, *names: str, default: Any = None) -> Any:
