@@ -61,7 +61,6 @@ class Framework(TimestampMixin, db.Model):
         back_populates="framework", order_by="FrameworkNode.position", cascade="all, delete-orphan",
         passive_deletes=True,
     )
-    loaded_by: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Framework {self.code}>"

@@ -7,13 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import TimestampMixin, UTCDateTime, db, utcnow
 from .user import User
 
-#: notification kinds: the daily digest, then one kind per event
-NOTIFICATION_KINDS = ("digest", "assignment_created", "completion_submitted", "completion_confirmed",
-                      "completion_returned", "extension_requested", "extension_approved", "extension_refused")
-#: email_state values: none (no email wanted), wait (bundled into the next digest), pending, sending, sent,
-#: failed (gave up after the retries; the office sees it and may resend), bundled (went out inside a digest)
-EMAIL_STATES = ("none", "wait", "pending", "sending", "sent", "failed", "bundled")
-
 
 class ReminderPolicy(TimestampMixin, db.Model):
     """The office's reminder policy; a single row (id 1), created with the defaults when first read."""
@@ -65,6 +58,8 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     #: the scan day of a digest, or the local day of an event
     day: Mapped[date] = mapped_column(Date, index=True)
+    #: "digest", or the event: assignment_created, completion_submitted, completion_confirmed, completion_returned,
+    #: extension_requested, extension_approved, extension_refused
     kind: Mapped[str] = mapped_column(String(30))
     #: what makes an event unique within the day ("" for a digest), e.g. "pu:123" (a progress update)
     ref: Mapped[str] = mapped_column(String(60), default="")
@@ -81,7 +76,8 @@ class Notification(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: one of EMAIL_STATES
+    #: none (no email wanted), wait (bundled into the next digest), pending, sending, sent, failed (gave up after
+    #: the retries; the office sees it and may resend), bundled (went out inside a digest)
     email_state: Mapped[str] = mapped_column(String(10), default="none", index=True)
     email_to: Mapped[str] = mapped_column(String(255), default="")
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)

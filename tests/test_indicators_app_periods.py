@@ -48,6 +48,7 @@ def test_previous_period_and_order():
     assert previous_period(parse_period("2024")).label == "2023"
     assert previous_period(parse_period("Tháng 01/2025")).label == "Tháng 12/2024"
     assert previous_period(parse_period("11:00 08/07/2024")) is None
+    # periods are listed by first day, then last day (as the Period rows are ordered): a quarter before its year
     labels = ["2024", "Q2/2024", "Q1/2024", "Tháng 03/2024", "11:00 08/07/2024"]
-    ordered = sorted((parse_period(label) for label in labels), key=lambda spec: spec.sort_key)
+    ordered = sorted((parse_period(label) for label in labels), key=lambda spec: (spec.start, spec.end))
     assert [spec.label for spec in ordered] == ["Q1/2024", "2024", "Tháng 03/2024", "Q2/2024", "11:00 08/07/2024"]

@@ -18,7 +18,6 @@ from tracker.domain.reminders import (
     reminder_for,
     reminders_by_due_date,
     retry_delay,
-    stale_flag_due,
 )
 
 CAL = WorkCalendar()
@@ -133,10 +132,3 @@ def test_days_to_scan_catches_up():
     assert days_to_scan(today - timedelta(days=3), today) == three_back
     assert days_to_scan(None, today) == [today]
     assert days_to_scan(date(2020, 1, 1), today, limit=2) == [today - timedelta(days=1), today]
-
-
-def test_stale_flag_weekly():
-    today = date(2025, 5, 12)
-    assert stale_flag_due(None, today)
-    assert not stale_flag_due(today - timedelta(days=6), today)
-    assert stale_flag_due(today - timedelta(days=7), today)

@@ -10,7 +10,6 @@ from .textnorm import clean, fold
 from .unit_names import UnitNames
 
 RefKind = Literal["name", "collective"]
-COLLECTIVES = ("department", "district", "commune", "related")
 #: collectives that name no definite set of units; the office picks the units by hand
 UNEXPANDED_COLLECTIVES = frozenset({"related"})
 

@@ -11,10 +11,6 @@ ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _QUARTER_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _MIN_YEAR, _MAX_YEAR = 1900, 2999
 
-KINDS = (
-    "date", "before_date", "month", "before_month", "quarter", "half_year", "year",
-    "continuous", "monthly", "quarterly", "half_yearly", "yearly",
-)
 RECURRING_KINDS = frozenset({"continuous", "monthly", "quarterly", "half_yearly", "yearly"})
 
 
@@ -37,6 +33,7 @@ class Deadline:
     """A parsed deadline: the original wording, its kind, the final due date and, if recurring, its periods."""
 
     text: str
+    #: date, before_date, month, before_month, quarter, half_year, year, or one of RECURRING_KINDS
     kind: str
     due: date
     periods: tuple[Period, ...] = ()

@@ -84,11 +84,6 @@ class Node:
     #: Line in the YAML file, for messages about this node.
     line: int = 0
 
-    @property
-    def is_leaf(self) -> bool:
-        """True when the node has no children."""
-        return not self.children
-
 
 @dataclass
 class Framework:

@@ -32,11 +32,6 @@ class PeriodSpec:
     end: date
     at: datetime | None = None
 
-    @property
-    def sort_key(self) -> tuple[date, date]:
-        """Order periods by first day, then last day (a quarter before its year's end)."""
-        return self.start, self.end
-
 
 def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])

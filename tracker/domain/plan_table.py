@@ -14,7 +14,7 @@ from datetime import date
 from ._folding import fold_aligned
 from .assignees import UnitInfo, parse_assignees, resolve_assignees
 from .deadlines import DeadlineError, parse_deadline
-from .numbering import Numbering, split_number, to_roman
+from .numbering import Numbering, split_number
 from .targets import parse_targets
 from .textnorm import clean, fold
 
@@ -60,7 +60,6 @@ _LEVEL_WORDS = (
     ("district", re.compile(r"\bcap huyen\b|\bubnd (?:cac )?huyen\b")),
     ("province", re.compile(r"\bcap tinh\b|\bso\s*,\s*(?:ban\s*,\s*)?nganh\b|\bthuoc ubnd tinh\b")),
 )
-_LEVEL_LABELS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
 # the numbered-list form: a deadline, lead or product said inside the sentence
 _DEADLINE_CUE = re.compile(
     r"(?:hoan thanh|thoi han(?: hoan thanh)?|thoi gian(?: hoan thanh| thuc hien)?|truoc ngay|truoc thang"
@@ -1016,8 +1015,3 @@ def _activity_row(number: str, activity: dict, kind: str = "activity") -> Layout
         activity.get("product") or "", activity.get("lead") or "", activity.get("coordinating") or "",
         activity.get("deadline") or "",
     ], kind=kind)
-
-
-def group_label(index: int) -> str:
-    """Roman numeral of the n-th group (0-based)."""
-    return to_roman(index + 1)

@@ -179,8 +179,3 @@ def days_to_scan(last_done: date | None, today: date, limit: int = CATCH_UP_DAYS
     first = today - timedelta(days=limit - 1)
     first = max(first, last_done + timedelta(days=1))
     return [first + timedelta(days=i) for i in range((today - first).days + 1)]
-
-
-def stale_flag_due(last_flag: date | None, today: date, every_days: int = 7) -> bool:
-    """A stale unit is reported to the office at most once a week."""
-    return last_flag is None or (today - last_flag).days >= every_days

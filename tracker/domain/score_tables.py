@@ -64,7 +64,6 @@ _PREFIX_SPELLINGS = {
 _HEADER_SCAN_ROWS = 40
 _MARKUP = re.compile(r"</?i>|\$")
 _COLUMN_MARKER = re.compile(r"^(?:[A-Za-z]|\d{1,2}|\d{1,2}\s*=\s*[\d\s+\-*/()]+)$")
-_DIGITS = re.compile(r"^\d+$")
 
 
 class TableReadError(ValueError):
@@ -173,14 +172,6 @@ def _check_field(name: str, framework: Framework | None) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- reading
-
-
-def sheet_names(source: str | Path | bytes, filename: str | None = None) -> list[str]:
-    """Names of the sheets of an .xlsx file (a CSV/TSV file has one unnamed sheet: [""])."""
-    data, name = _load_bytes(source, filename)
-    if _extension(name) in (".xlsx", ".xlsm"):
-        return list(_open_workbook(data, name).sheetnames)
-    return [""]
 
 
 def read_table(

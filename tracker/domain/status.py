@@ -20,9 +20,6 @@ _TRANSITIONS: dict[str, dict[str, str]] = {
     "return": {SUBMITTED: RETURNED},
     "reopen": {CONFIRMED: OPEN},
 }
-ACTIONS = tuple(_TRANSITIONS)
-#: actions only the office (Văn phòng UBND tỉnh) may take; services check the actor, this module only the states
-OFFICE_ACTIONS = frozenset({"confirm", "return", "reopen"})
 
 _STATE_NAMES = {OPEN: "đang thực hiện", SUBMITTED: "đã gửi, chờ xác nhận", CONFIRMED: "đã xác nhận hoàn thành",
                 RETURNED: "bị trả lại"}
@@ -56,7 +53,6 @@ STATUS_LABELS: Mapping[Status, str] = MappingProxyType({
     Status.AWAITING: "Chờ xác nhận",
     Status.RETURNED: "Bị trả lại",
 })
-DONE_STATUSES = frozenset({Status.DONE_ON_TIME, Status.DONE_LATE})
 
 
 def status_label(status: Status | str) -> str:
@@ -72,12 +68,6 @@ def _check_state(state: str) -> None:
         raise WorkflowError(f"Trạng thái «{state}» không hợp lệ (chỉ có: {', '.join(STATES)})")
 
 
-def is_overdue(state: str, due: date, today: date) -> bool:
-    """Whether work still in the unit's hands (open or returned) is past its due date."""
-    _check_state(state)
-    return state in (OPEN, RETURNED) and today > due
-
-
 def compute_status(state: str, due: date, today: date, completed_on: date | None, started: bool) -> Status:
     """Display status; for confirmed work `due` must be the due date in force on the day it was completed."""
     _check_state(state)
@@ -88,17 +78,11 @@ def compute_status(state: str, due: date, today: date, completed_on: date | None
     if state == SUBMITTED:
         return Status.AWAITING
     if state == RETURNED:
-        # returned work shows as returned even when overdue; is_overdue() tells the rest
+        # returned work shows as returned even when overdue
         return Status.RETURNED
     if today > due:
         return Status.OVERDUE
     return Status.IN_PROGRESS if started else Status.NOT_STARTED
-
-
-def allowed_actions(state: str) -> tuple[str, ...]:
-    """Actions that may be taken from `state`, in workflow order."""
-    _check_state(state)
-    return tuple(action for action, moves in _TRANSITIONS.items() if state in moves)
 
 
 def transition(state: str, action: str) -> str:

@@ -35,28 +35,6 @@ ROLE_LABELS = {"lead": "Chủ trì", "coordinating": "Phối hợp"}
 UNASSIGNED_LABEL = "Không giao cơ quan, đơn vị thực hiện (không tính tỷ lệ)"
 #: activity labels listed per unit in Phụ lục 03 before "và N hoạt động khác"
 LABELS_PER_CELL = 30
-#: the texts the office may write before generating, with their labels (forms use these)
-YEAR_NARRATIVE = {
-    "intro": "Mở đầu (căn cứ, mục đích)",
-    "plan_assessment": "I. Đánh giá chung về thực hiện kế hoạch",
-    "indicators_assessment": "II. Đánh giá về kết quả các chỉ số",
-    "causes": "III. Nguyên nhân của tồn tại, hạn chế",
-    "next_steps": "IV. Nhiệm vụ, giải pháp thời gian tới",
-}
-NOTICE_NARRATIVE = {
-    "intro": "Mở đầu (căn cứ)",
-    "snapshot": "Thời điểm đánh giá, xếp loại (ví dụ: 11 giờ 00 phút ngày 08/7/2024)",
-    "requests": "Đề nghị các cơ quan, đơn vị",
-}
-DOC_FIELDS = {
-    "number": "Số, ký hiệu (ví dụ …/BC-UBND)",
-    "doc_date": "Ngày ban hành (dd/mm/yyyy, để trống nếu chưa ký)",
-    "title": "Trích yếu",
-    "recipients": "Nơi nhận (mỗi dòng một nơi)",
-    "signer_authority": "Thẩm quyền ký (ví dụ KT. CHỦ TỊCH)",
-    "signer_position": "Chức vụ người ký (ví dụ PHÓ CHỦ TỊCH)",
-    "signer_name": "Họ tên người ký",
-}
 
 
 # ------------------------------------------------------------------------------------------- helpers

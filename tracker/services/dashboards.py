@@ -9,8 +9,6 @@ from tracker import clock
 from tracker.domain.status import Rollup, Status
 from tracker.services.status import stale_units_query, status_expr
 
-OPEN_STATES = ("open", "returned", "submitted")
-
 
 def _scoped(query, unit_ids: set[int] | None, plan_ids: list[int] | None = None):
     if unit_ids is not None:

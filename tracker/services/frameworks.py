@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from models import TOTAL_CODE, Framework, FrameworkNode, Score, db
 from tracker.domain import frameworks as domain
@@ -21,9 +21,9 @@ from tracker.permissions import can
 from tracker.services import audit
 
 __all__ = [
-    "FRAMEWORKS_DIR", "FrameworkError", "FrameworkLoadError", "FrameworkSummary", "LoadOutcome", "by_code",
-    "domain_framework", "effective_responsible", "framework_summaries", "load_framework_file",
-    "load_framework_text", "load_shipped_frameworks", "tree_nodes",
+    "FRAMEWORKS_DIR", "FrameworkError", "FrameworkLoadError", "FrameworkSummary", "LoadOutcome", "all_frameworks",
+    "by_code", "covering_year", "domain_framework", "effective_responsible", "framework_summaries",
+    "load_framework_file", "load_framework_text", "load_shipped_frameworks", "tree_nodes", "top_nodes",
 ]
 
 
@@ -152,6 +152,19 @@ def by_code(code: str) -> Framework | None:
     return db.session.scalar(select(Framework).where(Framework.code == code))
 
 
+def all_frameworks() -> list[Framework]:
+    """Every stored framework, by code: what was loaded, from the seed folder or the admin page."""
+    return list(db.session.scalars(select(Framework).order_by(Framework.code)))
+
+
+def covering_year(kind: str, year: int) -> Framework | None:
+    """The stored framework of this kind that applies to results of `year` (the newest version if several do)."""
+    return db.session.scalar(
+        select(Framework).where(Framework.kind == kind, Framework.valid_from <= year,
+                                or_(Framework.valid_to.is_(None), Framework.valid_to >= year))
+        .order_by(Framework.valid_from.desc(), Framework.code).limit(1))
+
+
 _DOMAIN_CACHE: dict[tuple[str, str], domain.Framework] = {}
 
 
@@ -174,6 +187,14 @@ def tree_nodes(framework_id: int) -> list[FrameworkNode]:
     """The framework's nodes in file order (parents before children), without the total node."""
     return list(db.session.scalars(
         select(FrameworkNode).where(FrameworkNode.framework_id == framework_id, FrameworkNode.is_total.is_(False))
+        .order_by(FrameworkNode.position)))
+
+
+def top_nodes(framework_id: int) -> list[FrameworkNode]:
+    """The framework's groups (its top-level nodes) in file order."""
+    return list(db.session.scalars(
+        select(FrameworkNode).where(FrameworkNode.framework_id == framework_id, FrameworkNode.depth == 0,
+                                    FrameworkNode.is_total.is_(False))
         .order_by(FrameworkNode.position)))
 
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from models import Framework, FrameworkNode, db
-from tracker.domain.frameworks import load_frameworks
 from tracker.domain.score_sheets import SCORES_DIR, ParAssessment, UnitScoreSheet, load_score_file
 from tracker.services import audit, indicator_links
-from tracker.services.frameworks import by_code, load_shipped_frameworks
+from tracker.services.frameworks import all_frameworks, by_code, domain_framework, load_shipped_frameworks
 from tracker.services.periods import get_or_create_period
 from tracker.services.score_writes import save_scores
 from tracker.services.unit_matching import UnitMatcher
@@ -95,7 +94,7 @@ def load_par_assessment(assessment: ParAssessment, matcher: UnitMatcher) -> list
 def seed_indicators(scores_dir: Path = SCORES_DIR, links_dir: Path = indicator_links.LINKS_DIR) -> list[str]:
     """Frameworks, curated results and activity links; returns the lines to print. Flushes, never commits."""
     lines = [outcome.line() for outcome in load_shipped_frameworks()]
-    frameworks = load_frameworks()
+    frameworks = {framework.code: domain_framework(framework) for framework in all_frameworks()}  # as stored
     matcher = UnitMatcher.from_db()
     for path in sorted(scores_dir.glob("*.yaml")):
         loaded = load_score_file(path, frameworks)

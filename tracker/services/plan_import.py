@@ -43,7 +43,6 @@ _LEGACY_EXTENSIONS = (".doc", ".xls", ".dot", ".xlt")
 #: unpacked size allowed per packed byte before the file is taken for a zip bomb
 _MAX_EXPANSION = 10
 CELL_FIELDS = ("content", "product", "lead", "coordinating", "deadline")
-META_FIELDS = ("code", "title", "year", "issuer", "issuer_unit", "doc_type", "doc_number", "doc_date", "signer")
 
 
 class PlanImportError(ValueError):
@@ -658,6 +657,3 @@ def suggest_clone_code(plan: Plan) -> str:
     return f"{plan.code}-{plan.year + 1}"[:60]
 
 
-def load_plans(ids) -> dict[int, Plan]:
-    """Plans by id in one query."""
-    return {p.id: p for p in db.session.scalars(select(Plan).where(Plan.id.in_(list(ids))))}

@@ -362,7 +362,4 @@ def delete_activity(user, activity: Activity) -> None:
     db.session.flush()
 
 
-def count_by_plan() -> dict[int, int]:
-    """Activities per plan, in one query."""
-    return dict(db.session.execute(select(Activity.plan_id, func.count(Activity.id)).group_by(Activity.plan_id)).all())
 

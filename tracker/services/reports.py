@@ -5,8 +5,8 @@ number of units or activities) and returns plain values; tracker.reports.build l
 Bad settings (an unknown plan, a year with no data, a plan with no activities) raise ReportError with a
 Vietnamese message naming what is wrong, so nobody gets an empty PDF.
 
-Scores come from a score provider: tracker.services.score_results (unit_results, band_summary) when it exists, or any
-object with the same two functions (tests pass a small one). Points lost are computed here from unit_results
+Scores come from a score provider: tracker.services.score_results (unit_results, band_summary), or any object
+with the same two functions (tests pass a small one). Points lost are computed here from unit_results
 and the framework's maxima, so the report does not depend on the shape of lost_points().
 """
 from __future__ import annotations
@@ -23,14 +23,27 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from models import Activity, Assignment, Plan, Report, ReportFile, ReportVersion, Task, TaskGroup, Unit, db, utcnow
+from models import (
+    Activity,
+    Assignment,
+    Framework,
+    FrameworkNode,
+    Plan,
+    Report,
+    ReportFile,
+    ReportVersion,
+    Task,
+    TaskGroup,
+    Unit,
+    db,
+    utcnow,
+)
 from tracker import clock
-from tracker.domain.frameworks import Framework, load_frameworks
 from tracker.domain.periods import PeriodError, parse_period, previous_period
 from tracker.domain.scoring import count_phrase
 from tracker.domain.status import Rollup, Status
 from tracker.permissions import can, descendant_ids, unit_parent_pairs, unit_scope
-from tracker.services import audit
+from tracker.services import audit, frameworks
 from tracker.services.reminders import load_policy
 from tracker.services.status import stale_units_query, status_expr
 
@@ -303,13 +316,11 @@ class ScoreProvider(Protocol):
     def band_summary(self, framework_code: str, period_label: str, kind: str) -> list: ...
 
 
-def default_score_provider() -> ScoreProvider | None:
-    """tracker.services.score_results when it is installed, else None (part II then says there are no results)."""
-    try:
-        from tracker.services import score_results  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return score_results if hasattr(score_results, "unit_results") and hasattr(score_results, "band_summary") else None
+def default_score_provider() -> ScoreProvider:
+    """The stored results (tracker.services.score_results)."""
+    from tracker.services import score_results
+
+    return score_results
 
 
 def _pick(obj: Any, *names: str, default: Any = None) -> Any:
@@ -392,32 +403,32 @@ def previous_period_text(period: str) -> str:
 
 
 def _framework(code: str | None, period: str) -> Framework:
-    frameworks = load_frameworks()
+    """The stored framework the report names, or the 766 framework covering the period's year."""
     if code:
-        if code not in frameworks:
-            known = ", ".join(sorted(frameworks))
+        framework = frameworks.by_code(code)
+        if framework is None:
+            known = ", ".join(other.code for other in frameworks.all_frameworks())
             raise ReportError(_l("Bộ chỉ số: không có bộ chỉ số mã «%(code)s» (có: %(known)s)",
                                  code=code, known=known))
-        return frameworks[code]
+        return framework
     year_match = re.match(r"\d{4}", period or "")
-    year = int(year_match.group(0)) if year_match else 0
-    for framework in frameworks.values():
-        if framework.kind == "766" and framework.covers_year(year):
-            return framework
-    raise ReportError(_l("Bộ chỉ số: không có Bộ chỉ số 766 áp dụng cho %(period)s", period=period_text(period)))
+    framework = frameworks.covering_year("766", int(year_match.group(0)) if year_match else 0)
+    if framework is None:
+        raise ReportError(_l("Bộ chỉ số: không có Bộ chỉ số 766 áp dụng cho %(period)s", period=period_text(period)))
+    return framework
 
 
-def _lost_points(framework: Framework, rows: list[ScoreRow]) -> list[LostPoints]:
+def _lost_points(groups: list[FrameworkNode], rows: list[ScoreRow]) -> list[LostPoints]:
     lost = []
-    for node in framework.nodes:
+    for node in groups:
         scored = [(row.name, row.values[node.code]) for row in rows if node.code in row.values]
         if not scored:
             continue
-        total_lost = sum((node.max - value for _name, value in scored), Decimal(0))
+        total_lost = sum((node.max_points - value for _name, value in scored), Decimal(0))
         average = sum((value for _name, value in scored), Decimal(0)) / len(scored)
-        worst = sorted(((name, node.max - value) for name, value in scored if value < node.max),
+        worst = sorted(((name, node.max_points - value) for name, value in scored if value < node.max_points),
                        key=lambda pair: (-pair[1], pair[0]))[:3]
-        lost.append(LostPoints(node.code, node.name, node.max, len(scored), average, total_lost, worst))
+        lost.append(LostPoints(node.code, node.name, node.max_points, len(scored), average, total_lost, worst))
     lost.sort(key=lambda item: -item.lost_total)
     return lost
 
@@ -454,14 +465,15 @@ def score_section(framework_code: str | None, period: str, provider: ScoreProvid
         levels = [level for level in levels if level.rows]
         peers = own
         province = None
+    groups = frameworks.top_nodes(framework.id)
     return ScoreSection(
         framework_code=framework.code, framework_name=framework.name, framework_source=framework.source or "",
         period=period, period_text=period_text(period),
         previous_text=period_text(previous_label) if previous_label else previous_period_text(period),
-        nodes=[(node.code, node.name, node.max) for node in framework.nodes],
-        bands=[(band.name, band.min) for band in sorted(framework.bands, key=lambda band: -band.min)],
+        nodes=[(node.code, node.name, node.max_points) for node in groups],
+        bands=[(band.name, band.min) for band in sorted(frameworks.bands_of(framework), key=lambda band: -band.min)],
         band_basis=framework.band_basis, max_total=framework.max_total,
-        province=province, levels=levels, lost=_lost_points(framework, peers),
+        province=province, levels=levels, lost=_lost_points(groups, peers),
     )
 
 

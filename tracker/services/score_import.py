@@ -25,7 +25,6 @@ from tracker.domain.score_tables import (
     NODE_PREFIX,
     PLAIN_FIELDS,
     ColumnMapping,
-    Issue,
     ParseResult,
     TableReadError,
     detect_mapping,
@@ -108,10 +107,6 @@ def field_choices(framework) -> list[tuple[str, str]]:
     choices = [(name, FIELD_LABELS[name]) for name in PLAIN_FIELDS]
     choices += [(NODE_PREFIX + node.code, f"{node.code} · {node.name}") for node in domain_framework(framework).walk()]
     return choices
-
-
-def _messages(issues: list[Issue], level: str) -> list[Message]:
-    return [Message(issue.row_number, level, issue.message) for issue in issues]
 
 
 def _explain_shared_names(parsed: ParseResult, matcher: UnitMatcher) -> list[Message]:

@@ -14,11 +14,11 @@ from forms.report import NoticeForm, RegenerateForm, YearReportForm
 from models import Plan, Report, ReportVersion, Unit, db
 from tracker import clock, messages
 from tracker.domain.formatting import parse_vn_date
-from tracker.domain.frameworks import load_frameworks
 from tracker.jobs_queue import enqueue, queue
 from tracker.permissions import can, viewer_required
 from tracker.request_input import page_arg
 from tracker.services import reports as service
+from tracker.services.frameworks import all_frameworks
 from tracker.services.units import tree
 from tracker.views.saving import saving
 
@@ -70,9 +70,9 @@ def _labels() -> dict:
 
 
 def _framework_choices(blank: str | None) -> list[tuple[str, str]]:
-    frameworks = load_frameworks()
+    """The frameworks in the database (loaded from the seed folder or on the admin page), by code."""
     choices = [("", blank)] if blank else []
-    return choices + [(code, f"{code} · {fw.name}") for code, fw in sorted(frameworks.items())]
+    return choices + [(fw.code, f"{fw.code} · {fw.name}") for fw in all_frameworks()]
 
 
 def _year_form(report: Report | None = None) -> YearReportForm:
