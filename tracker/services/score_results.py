@@ -294,12 +294,6 @@ def previous_period_of(framework: Framework, period: Period) -> tuple[Framework,
     return None
 
 
-def previous_data(framework: Framework, period: Period, groups_only: bool = True) -> PeriodData | None:
-    """PeriodData of previous_period_of (groups only by default: enough for totals and ranks)."""
-    found = previous_period_of(framework, period)
-    return None if found is None else load_period_data(*found, groups_only=groups_only)
-
-
 def results_from(data: PeriodData, previous: PeriodData | None = None) -> list[UnitResult]:
     """UnitResults of loaded period data (and of the previous period, for changes)."""
     framework = data.framework
