@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
 
 from models import db as _db
+from tests.factories import PASSWORD, login
 from tracker import create_app
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -152,7 +153,7 @@ def make_user(db, units):
 
     counter = iter(range(1, 10_000))
 
-    def _make(role: str, unit_code: str = "HG-VPUB", username: str | None = None, password: str = "matkhau123"):
+    def _make(role: str, unit_code: str = "HG-VPUB", username: str | None = None, password: str = PASSWORD):
         user = create_user(None, username=username or f"{role}{next(counter)}", password=password, role=role,
                            unit_code=unit_code, email=f"{role}@example.gov.vn")
         db.session.commit()
@@ -163,12 +164,11 @@ def make_user(db, units):
 
 @pytest.fixture()
 def login_as(client, make_user):
-    """Log the test client in as a fresh user of that role and unit; returns the user."""
+    """Log a test client (the test's own unless given) in as a fresh user of that role and unit; returns the user."""
 
-    def _login(role: str, unit_code: str = "HG-VPUB"):
+    def _login(role: str, unit_code: str = "HG-VPUB", client=client):
         user = make_user(role, unit_code)
-        response = client.post("/login", data={"username": user.username, "password": "matkhau123"})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        login(client, user)
         return user
 
     return _login

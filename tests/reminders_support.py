@@ -11,7 +11,7 @@ def make_assignments(db, unit_id: int, dues: list[date], code: str = "KH-NH") ->
     """One activity per due date, each assigned (lead) to the unit; returns the assignment ids in order."""
     ids = []
     for index, due in enumerate(dues):
-        plan = make_plan(db, code=f"{code}-{index}", year=due.year, unit_ids=[unit_id], due=due)
+        plan = make_plan(code=f"{code}-{index}", year=due.year, unit_ids=[unit_id], due=due)
         ids.append(db.session.scalar(select(Assignment.id).where(Assignment.plan_id == plan.id)))
     db.session.commit()
     return ids

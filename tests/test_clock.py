@@ -23,7 +23,7 @@ def test_today_is_vietnams_date_on_a_utc_server():
 
 def test_completion_at_6am_in_vietnam_the_day_after_the_deadline_is_late_on_a_utc_server(db, units, make_user):
     officer = make_user("unit_officer", "HG-STP")
-    plan = make_plan(db, unit_ids=[units["HG-STP"].id], due=date(2023, 6, 30))
+    plan = make_plan(unit_ids=[units["HG-STP"].id], due=date(2023, 6, 30))
     assignment = db.session.scalar(select(Assignment).where(Assignment.plan_id == plan.id))
     # 06:00 on 01/07 in Vietnam is still 30/06 on a UTC server's clock
     with time_machine.travel(datetime(2023, 6, 30, 23, 0, tzinfo=UTC), tick=False):

@@ -28,7 +28,7 @@ def _english(english_catalog):
 def plan_world(db, units):
     """A 2023 plan with three activities for Sở Tư pháp: one done on time (33,3%), two overdue."""
     stp = units["HG-STP"].id
-    plan = make_plan(db, code="KH-I18N", activities=3, unit_ids=[stp], due=DUE)
+    plan = make_plan(code="KH-I18N", activities=3, unit_ids=[stp], due=DUE)
     assignments = db.session.query(Assignment).filter_by(plan_id=plan.id).order_by(Assignment.id).all()
     done = assignments[0]
     done.state, done.completed_on, done.due_at_completion, done.percent = "confirmed", date(2023, 12, 1), DUE, 100

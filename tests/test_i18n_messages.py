@@ -36,7 +36,7 @@ def _choose(client, code: str) -> None:
 def decided_extension(db, units, make_user):
     """Sở Tư pháp asked for an extension of activity 1.1 to 31/01/2024; the office approved it."""
     stp = units["HG-STP"].id
-    plan = make_plan(db, code="KH-LANG", unit_ids=[stp], due=DUE)
+    plan = make_plan(code="KH-LANG", unit_ids=[stp], due=DUE)
     assignment = db.session.scalars(select(Assignment).where(Assignment.plan_id == plan.id)).one()
     officer = make_user("unit_officer", "HG-STP", username="stp.thu")
     office = make_user("office", username="vp.lan")
@@ -192,7 +192,7 @@ def _login(client, user) -> None:
 def returned_work(db, units, make_user):
     """The office returned Sở Tư pháp's completion of activity 1.1 with a reason; the officer was told."""
     stp = units["HG-STP"].id
-    plan = make_plan(db, code="KH-TB", unit_ids=[stp], due=DUE)
+    plan = make_plan(code="KH-TB", unit_ids=[stp], due=DUE)
     assignment = db.session.scalars(select(Assignment).where(Assignment.plan_id == plan.id)).one()
     officer = make_user("unit_officer", "HG-STP")
     office = make_user("office")
@@ -301,7 +301,7 @@ def test_digest_headline_and_timing_words(app):
 # --- service errors --------------------------------------------------------------------------------------------
 
 def test_service_error_in_the_readers_language(client, db, units, login_as):
-    plan = make_plan(db, code="KH-LOI", unit_ids=[units["HG-STP"].id], due=DUE)
+    plan = make_plan(code="KH-LOI", unit_ids=[units["HG-STP"].id], due=DUE)
     assignment_id = db.session.scalars(select(Assignment.id).where(Assignment.plan_id == plan.id)).one()
     db.session.commit()
     login_as("unit_officer", "HG-STP")
@@ -347,7 +347,7 @@ def test_report_title_in_the_readers_language(client, db, units, make_user):
     """A report made by a Vietnamese reader is titled in English for an English reader, and the other way round."""
     from models import Report
 
-    make_plan(db, code="KH-BC", unit_ids=[units["HG-STP"].id], due=DUE)
+    make_plan(code="KH-BC", unit_ids=[units["HG-STP"].id], due=DUE)
     office = make_user("office")
     office.locale = "en"
     db.session.commit()
@@ -378,7 +378,7 @@ def test_unit_kind_error_names_the_field_in_the_readers_language(client, db, log
 
 def test_a_refused_workflow_step_in_the_readers_language(app, db, units, make_user):
     """Reporting completion twice: the workflow refuses, in the language of whoever reads the message."""
-    plan = make_plan(db, code="KH-WF", unit_ids=[units["HG-STP"].id], due=DUE)
+    plan = make_plan(code="KH-WF", unit_ids=[units["HG-STP"].id], due=DUE)
     assignment = db.session.scalars(select(Assignment).where(Assignment.plan_id == plan.id)).one()
     officer = make_user("unit_officer", "HG-STP")
     submit = {"percent": 100, "note": "Xong", "expected_version": None, "evidence_number": "1/BC", "submit": True}

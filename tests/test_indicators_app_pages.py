@@ -113,7 +113,7 @@ def give_scores(db, unit_ids, period_label="2024", points=GROUP_POINTS, framewor
 def world(app, db, units, make_user):
     load_shipped_frameworks()
     give_scores(db, [units[OWN].id, units[OTHER].id])
-    plan = make_plan(db, unit_ids=[units[OWN].id], due=clock.today() - timedelta(days=10))
+    plan = make_plan(unit_ids=[units[OWN].id], due=clock.today() - timedelta(days=10))
     activity = plan.groups[0].tasks[0].activities[0]
     node = db.session.scalar(select(FrameworkNode).join(Framework).where(
         Framework.code == "766-2022", FrameworkNode.code == "MDSH"))

@@ -331,7 +331,7 @@ def test_a_report_job_goes_on_when_redis_is_away_for_its_progress_bar(app, db, m
     monkeypatch.setitem(app.config, "REPORT_FOLDER", str(tmp_path / "reports"))
     monkeypatch.setattr(report_jobs, "get_current_job", _JobLosingRedis)
     _office, _report, version = _queued_version(db, make_user)
-    make_plan(db, code="KH-2023", year=2023, unit_ids=[version.requested_by.unit_id])
+    make_plan(code="KH-2023", year=2023, unit_ids=[version.requested_by.unit_id])
     version.formats = ["xlsx"]
     db.session.commit()
     assert report_jobs.generate_report(version.id) == "done", db.session.get(ReportVersion, version.id).error

@@ -6,7 +6,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import Activity, Assignment, AuditEntry, Plan, ProgressUpdate, Task, TaskGroup, Unit, UnitKind
-from tests.plans_helpers import SNV, STP, assignments_of, login, make_plan
+from tests.factories import make_plan
+from tests.plans_helpers import SNV, STP, assignments_of
 
 PLAN_FORM = {"code": "KH-MOI-2024", "kind": "plan", "title": "Kế hoạch kiểm soát thủ tục hành chính năm 2024",
              "year": "2024", "issuer": "UBND tỉnh Hà Giang", "doc_type": "Quyết định", "doc_number": "99/QĐ-UBND",
@@ -48,8 +49,8 @@ def _version_in_form(response) -> str:
 # ---------------------------------------------------------------------------------------------- plans
 
 
-def test_create_plan_saves_the_source_document_and_audits(client, db, units, make_user):
-    office = login(client, make_user, "office")
+def test_create_plan_saves_the_source_document_and_audits(client, db, units, login_as):
+    office = login_as("office")
     response = client.post("/plans/new", data=PLAN_FORM)
     assert response.status_code == 302
     plan = db.session.scalar(select(Plan).where(Plan.code == "KH-MOI-2024"))
@@ -63,8 +64,8 @@ def test_create_plan_saves_the_source_document_and_audits(client, db, units, mak
     assert "Quyết định số 99/QĐ-UBND ngày 05/01/2024" in page
 
 
-def test_directive_is_a_plan_of_its_own_kind(client, db, units, make_user):
-    login(client, make_user, "admin")
+def test_directive_is_a_plan_of_its_own_kind(client, db, units, login_as):
+    login_as("admin")
     data = dict(PLAN_FORM, code="CV-1487", kind="directive", doc_type="Công văn", doc_number="1487/UBND-NC",
                 doc_date="22/10/2024", title="Khắc phục hạn chế Bộ chỉ số 766")
     assert client.post("/plans/new", data=data).status_code == 302
@@ -72,8 +73,8 @@ def test_directive_is_a_plan_of_its_own_kind(client, db, units, make_user):
     assert "Văn bản chỉ đạo" in _text(client.get("/plans/?kind=directive"))
 
 
-def test_create_plan_without_title_changes_nothing(client, db, units, make_user):
-    login(client, make_user, "office")
+def test_create_plan_without_title_changes_nothing(client, db, units, login_as):
+    login_as("office")
     before = _audit_count(db)
     response = client.post("/plans/new", data=dict(PLAN_FORM, title="  "))
     assert response.status_code == 200
@@ -81,8 +82,8 @@ def test_create_plan_without_title_changes_nothing(client, db, units, make_user)
     assert _count(db, Plan) == 0 and _audit_count(db) == before
 
 
-def test_create_plan_with_impossible_date_or_bad_year(client, db, units, make_user):
-    login(client, make_user, "office")
+def test_create_plan_with_impossible_date_or_bad_year(client, db, units, login_as):
+    login_as("office")
     response = client.post("/plans/new", data=dict(PLAN_FORM, doc_date="31/02/2023", year="hai nghìn"))
     text = _text(response)
     assert response.status_code == 200
@@ -91,9 +92,9 @@ def test_create_plan_with_impossible_date_or_bad_year(client, db, units, make_us
     assert _count(db, Plan) == 0
 
 
-def test_duplicate_plan_code_is_refused(client, db, units, make_user):
-    make_plan(code="KH-MOI-2024", year=2024, activities=1, groups=1, tasks_per_group=1)
-    login(client, make_user, "office")
+def test_duplicate_plan_code_is_refused(client, db, units, login_as):
+    make_plan(code="KH-MOI-2024", year=2024, activities=1)
+    login_as("office")
     before = (_count(db, Plan), _audit_count(db))
     response = client.post("/plans/new", data=PLAN_FORM)
     assert response.status_code == 200
@@ -101,8 +102,8 @@ def test_duplicate_plan_code_is_refused(client, db, units, make_user):
     assert (_count(db, Plan), _audit_count(db)) == before
 
 
-def test_script_in_a_title_is_stored_as_text_and_rendered_escaped(client, db, units, make_user):
-    login(client, make_user, "office")
+def test_script_in_a_title_is_stored_as_text_and_rendered_escaped(client, db, units, login_as):
+    login_as("office")
     title = "<script>alert('x')</script> Kế hoạch"
     assert client.post("/plans/new", data=dict(PLAN_FORM, title=title)).status_code == 302
     plan = db.session.scalar(select(Plan).where(Plan.code == "KH-MOI-2024"))
@@ -113,9 +114,9 @@ def test_script_in_a_title_is_stored_as_text_and_rendered_escaped(client, db, un
         assert "&lt;script&gt;alert(" in html
 
 
-def test_edit_plan_then_a_stale_form_gets_409(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
-    login(client, make_user, "office")
+def test_edit_plan_then_a_stale_form_gets_409(client, db, units, login_as):
+    plan = make_plan()
+    login_as("office")
     form = client.get(f"/plans/{plan.id}/edit")
     version = _version_in_form(form)
     assert 'value="17/02/2023"' in form.get_data(as_text=True)
@@ -130,10 +131,10 @@ def test_edit_plan_then_a_stale_form_gets_409(client, db, units, make_user):
     assert entry.changes["title"][1] == "Tên mới thứ nhất"
 
 
-def test_edit_plan_refuses_a_code_in_use_and_a_new_year_once_activities_exist(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
-    make_plan(code="KH-KHAC", activities=1, groups=1, tasks_per_group=1)
-    login(client, make_user, "office")
+def test_edit_plan_refuses_a_code_in_use_and_a_new_year_once_activities_exist(client, db, units, login_as):
+    plan = make_plan()
+    make_plan(code="KH-KHAC", activities=1)
+    login_as("office")
     data = dict(PLAN_FORM, code="KH-KHAC", year="2024", version=str(plan.version))
     response = client.post(f"/plans/{plan.id}/edit", data=data)
     text = _text(response)
@@ -147,9 +148,9 @@ def test_edit_plan_refuses_a_code_in_use_and_a_new_year_once_activities_exist(cl
 # ---------------------------------------------------------------------------------------------- groups and tasks
 
 
-def test_add_and_edit_group_and_task(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
-    login(client, make_user, "office")
+def test_add_and_edit_group_and_task(client, db, units, login_as):
+    plan = make_plan()
+    login_as("office")
     response = client.post(f"/plans/{plan.id}/groups/new",
                            data={"number": "II", "title": "Đổi mới cơ chế một cửa", "declared_tasks": "2"})
     assert response.status_code == 302
@@ -176,10 +177,10 @@ def test_add_and_edit_group_and_task(client, db, units, make_user):
 # ---------------------------------------------------------------------------------------------- activities
 
 
-def test_new_activity_with_collective_assignees_expands_to_each_active_unit(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_new_activity_with_collective_assignees_expands_to_each_active_unit(client, db, units, login_as):
+    plan = make_plan()
     task_id = _first_activity(db, plan.id).task_id
-    login(client, make_user, "office")
+    login_as("office")
     response = client.post(f"/plans/tasks/{task_id}/activities/new", data={
         "number": "1.2", "content": "Công khai 100% thủ tục hành chính", "product": "100%",
         "lead_text": "Các sở, ban, ngành", "coordinating_text": "Văn phòng UBND tỉnh",
@@ -198,10 +199,10 @@ def test_new_activity_with_collective_assignees_expands_to_each_active_unit(clie
                                                       AuditEntry.action == "create")) is not None
 
 
-def test_per_level_targets_are_kept_per_level(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_per_level_targets_are_kept_per_level(client, db, units, login_as):
+    plan = make_plan()
     task_id = _first_activity(db, plan.id).task_id
-    login(client, make_user, "office")
+    login_as("office")
     response = client.post(f"/plans/tasks/{task_id}/activities/new", data={
         "number": "1.2", "content": "Tỷ lệ hồ sơ giải quyết đúng hạn", "product": "Đúng hạn",
         "target_province": "100%", "target_district": "95%", "target_commune": "90%",
@@ -213,10 +214,10 @@ def test_per_level_targets_are_kept_per_level(client, db, units, make_user):
     assert "Cấp tỉnh: 100%" in text and "Cấp huyện: 95%" in text and "Cấp xã: 90%" in text
 
 
-def test_impossible_deadline_is_named_on_the_field_and_nothing_saved(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_impossible_deadline_is_named_on_the_field_and_nothing_saved(client, db, units, login_as):
+    plan = make_plan()
     activity = _first_activity(db, plan.id)
-    login(client, make_user, "office")
+    login_as("office")
     before = (_count(db, Activity), _count(db, Assignment), _audit_count(db))
     response = client.post(f"/plans/tasks/{activity.task_id}/activities/new", data={
         "number": "1.2", "content": "Hoạt động mới", "lead_text": "Sở Tư pháp", "deadline_text": "31/02/2023"})
@@ -232,10 +233,10 @@ def test_impossible_deadline_is_named_on_the_field_and_nothing_saved(client, db,
     assert db.session.get(Activity, activity.id).deadline_text == "Quý IV/2023"
 
 
-def test_missing_content_and_unknown_footnote_are_named(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_missing_content_and_unknown_footnote_are_named(client, db, units, login_as):
+    plan = make_plan()
     activity = _first_activity(db, plan.id)
-    login(client, make_user, "office")
+    login_as("office")
     response = client.post(f"/plans/activities/{activity.id}/edit",
                            data=_activity_form(activity, content="", footnotes="1, 7"))
     text = _text(response)
@@ -244,10 +245,10 @@ def test_missing_content_and_unknown_footnote_are_named(client, db, units, make_
     assert db.session.get(Activity, activity.id).version == activity.version
 
 
-def test_unknown_unit_is_warned_with_a_suggestion_and_nothing_changes_until_confirmed(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_unknown_unit_is_warned_with_a_suggestion_and_nothing_changes_until_confirmed(client, db, units, login_as):
+    plan = make_plan()
     activity = _first_activity(db, plan.id)
-    login(client, make_user, "office")
+    login_as("office")
     before = (_count(db, Assignment), _audit_count(db))
     data = _activity_form(activity, coordinating_text="Văn phòng UBND tỉnh; Sở Tư phap Hà Giag")
     response = client.post(f"/plans/activities/{activity.id}/edit", data=data)
@@ -267,11 +268,11 @@ def test_unknown_unit_is_warned_with_a_suggestion_and_nothing_changes_until_conf
     assert _count(db, Assignment) == before[0]
 
 
-def test_activity_edit_syncs_assignments_and_is_audited(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_activity_edit_syncs_assignments_and_is_audited(client, db, units, login_as):
+    plan = make_plan()
     activity = _first_activity(db, plan.id)
     opened_version = activity.version
-    office = login(client, make_user, "office")
+    office = login_as("office")
     response = client.post(f"/plans/activities/{activity.id}/edit",
                            data=_activity_form(activity, lead_text="Sở Nội vụ", deadline_text="Quý III/2023"))
     assert response.status_code == 302
@@ -286,24 +287,24 @@ def test_activity_edit_syncs_assignments_and_is_audited(client, db, units, make_
     assert entry.changes["lead_text"] == ["Sở Tư pháp", "Sở Nội vụ"]
 
 
-def test_a_unit_that_already_reported_keeps_its_assignment(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_a_unit_that_already_reported_keeps_its_assignment(client, db, units, login_as):
+    plan = make_plan()
     activity = _first_activity(db, plan.id)
     stp = next(a for a in assignments_of(plan.id) if a.unit.code == STP)
     db.session.add(ProgressUpdate(assignment_id=stp.id, action="update", state_before="open", state_after="open",
                                   percent=30))
     db.session.commit()
-    login(client, make_user, "office")
+    login_as("office")
     response = client.post(f"/plans/activities/{activity.id}/edit",
                            data=_activity_form(activity, lead_text="Sở Nội vụ"), follow_redirects=True)
     assert "Sở Tư pháp đã báo cáo nên vẫn giữ phân công" in _text(response)
     assert db.session.get(Assignment, stp.id) is not None
 
 
-def test_stale_activity_edit_gets_409_and_overwrites_nothing(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_stale_activity_edit_gets_409_and_overwrites_nothing(client, db, units, login_as):
+    plan = make_plan()
     activity = _first_activity(db, plan.id)
-    login(client, make_user, "office")
+    login_as("office")
     opened = _version_in_form(client.get(f"/plans/activities/{activity.id}/edit"))
     # a colleague saves first, from a form opened at the same version
     colleague = client.post(f"/plans/activities/{activity.id}/edit",
@@ -323,8 +324,8 @@ def test_stale_activity_edit_gets_409_and_overwrites_nothing(client, db, units, 
     assert missing.status_code == 409
 
 
-def test_delete_activity_without_history_and_refusal_with_history(client, db, units, make_user):
-    plan = make_plan(activities=2, groups=1, tasks_per_group=1)
+def test_delete_activity_without_history_and_refusal_with_history(client, db, units, login_as):
+    plan = make_plan(activities=2)
     first, second = db.session.scalars(select(Activity).where(Activity.plan_id == plan.id)
                                        .order_by(Activity.id)).all()
     reported = next(a for a in assignments_of(plan.id) if a.activity_id == second.id)
@@ -332,7 +333,7 @@ def test_delete_activity_without_history_and_refusal_with_history(client, db, un
                                   state_after="open", percent=10))
     db.session.commit()
     first_id, second_id = first.id, second.id
-    login(client, make_user, "office")
+    login_as("office")
     response = client.post(f"/plans/activities/{first_id}/delete")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/plans/{plan.id}")
     assert db.session.get(Activity, first_id) is None

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Activity, Assignment, AuditEntry, ProgressUpdate, TaskGroup, Unit, UnitKind
-from tests.plans_helpers import STP, SVH, VPUB, assignments_of, login, make_plan, plan_data
+from tests.factories import make_plan, plan_data
+from tests.plans_helpers import STP, SVH, VPUB, assignments_of
 from tracker import clock
 from tracker.services import plans as plans_service
 from tracker.views.plans import ACTIVITIES_PER_PAGE
@@ -82,9 +83,9 @@ def _confirm(db, assignment: Assignment, completed_on: date) -> None:
 
 @pytest.mark.parametrize(("method", "template", "expected"), ROUTE_PERMISSIONS,
                          ids=[f"{m} {t}" for m, t, _e in ROUTE_PERMISSIONS])
-def test_route_permissions(client, db, units, make_user, method, template, expected):
-    plan = make_plan(activities=3)
-    other = make_plan(code="KH-KHAC", activities=1, groups=1, tasks_per_group=1)
+def test_route_permissions(client, db, units, login_as, method, template, expected):
+    plan = make_plan(activities=3, groups=2, tasks_per_group=2)
+    other = make_plan(code="KH-KHAC", activities=1)
     db.session.execute(Assignment.__table__.delete().where(Assignment.plan_id == other.id,
                                                            Assignment.unit_id == _unit_id(db, STP)))
     db.session.commit()
@@ -100,7 +101,7 @@ def test_route_permissions(client, db, units, make_user, method, template, expec
         client.post("/logout")
         if visitor != "anonymous":
             role, _sep, which = visitor.partition(":")
-            login(client, make_user, role, SVH if which == "other" else (STP if role.startswith("unit") else VPUB))
+            login_as(role, SVH if which == "other" else (STP if role.startswith("unit") else VPUB))
         response = client.open(url, method=method, data={})
         if outcome == "login":
             assert response.status_code == 302 and "/login" in response.headers["Location"], (visitor, url)
@@ -119,13 +120,13 @@ def test_every_plans_route_has_a_permission_row(app):
 # ---------------------------------------------------------------------------------------------- the list
 
 
-def test_plan_list_shows_source_document_counts_and_rollup(client, db, units, make_user):
-    plan = make_plan(activities=6)
-    make_plan(code="CT-1487", year=2024, activities=2, groups=1, tasks_per_group=1, kind="directive",
+def test_plan_list_shows_source_document_counts_and_rollup(client, db, units, login_as):
+    plan = make_plan(activities=6, groups=2, tasks_per_group=2)
+    make_plan(code="CT-1487", year=2024, activities=2, kind="directive",
               decision={"type": "Văn bản", "number": "1487/UBND-NC", "date": date(2024, 10, 22)})
     done = assignments_of(plan.id)[0]
     _confirm(db, done, done.due_date)
-    login(client, make_user, "office")
+    login_as("office")
     response = client.get("/plans/")
     assert response.status_code == 200
     text = _text(response)
@@ -142,13 +143,13 @@ def test_plan_list_shows_source_document_counts_and_rollup(client, db, units, ma
     assert html.index("CT-1487") < html.index("KH-THU-2023")
 
 
-def test_plan_list_for_unit_user_only_plans_of_their_scope(client, db, units, make_user):
-    mine = make_plan(activities=3)
-    other = make_plan(code="KH-KHAC", activities=3)
+def test_plan_list_for_unit_user_only_plans_of_their_scope(client, db, units, login_as):
+    mine = make_plan(activities=3, groups=2, tasks_per_group=2)
+    other = make_plan(code="KH-KHAC", activities=3, groups=2, tasks_per_group=2)
     db.session.execute(Assignment.__table__.delete().where(Assignment.plan_id == other.id,
                                                            Assignment.unit_id == _unit_id(db, STP)))
     db.session.commit()
-    login(client, make_user, "unit_officer", STP)
+    login_as("unit_officer", STP)
     text = _text(client.get("/plans/"))
     assert mine.code in text and other.code not in text
     # the roll-up counts only the unit's own assignments
@@ -157,10 +158,10 @@ def test_plan_list_for_unit_user_only_plans_of_their_scope(client, db, units, ma
     assert f'data-label="Tổng">{own}<' in client.get("/plans/").get_data(as_text=True)
 
 
-def test_plan_list_filters_by_year_and_kind(client, db, units, make_user):
-    make_plan(activities=1, groups=1, tasks_per_group=1)
-    make_plan(code="CT-2024", year=2024, activities=1, groups=1, tasks_per_group=1, kind="directive")
-    login(client, make_user, "leader", "HG")
+def test_plan_list_filters_by_year_and_kind(client, db, units, login_as):
+    make_plan()
+    make_plan(code="CT-2024", year=2024, activities=1, kind="directive")
+    login_as("leader", "HG")
     assert "CT-2024" not in _text(client.get("/plans/?year=2023"))
     assert "KH-THU-2023" in _text(client.get("/plans/?year=2023"))
     assert "KH-THU-2023" not in _text(client.get("/plans/?kind=directive"))
@@ -169,10 +170,10 @@ def test_plan_list_filters_by_year_and_kind(client, db, units, make_user):
 # ---------------------------------------------------------------------------------------------- the tree
 
 
-def test_tree_of_the_real_2023_plan_names_the_decision_and_the_gaps(client, db, units, make_user):
+def test_tree_of_the_real_2023_plan_names_the_decision_and_the_gaps(client, db, units, login_as):
     plan, report = plans_service.load_plan_file(plans_service.DATA_DIR / "ha-giang-2023-ksthc.yaml")
     db.session.commit()
-    login(client, make_user, "office")
+    login_as("office")
     response = client.get(f"/plans/{plan.id}")
     assert response.status_code == 200
     text = _text(response)
@@ -186,9 +187,9 @@ def test_tree_of_the_real_2023_plan_names_the_decision_and_the_gaps(client, db, 
     assert "Tỷ lệ TTHC có yêu cầu nghĩa vụ tài chính được thanh toán trực tuyến" in text
 
 
-def test_tree_shows_facts_deadline_and_every_responsible_unit(client, db, units, make_user):
-    plan = make_plan(activities=3, groups=1, tasks_per_group=1)
-    login(client, make_user, "office")
+def test_tree_shows_facts_deadline_and_every_responsible_unit(client, db, units, login_as):
+    plan = make_plan(activities=3)
+    login_as("office")
     response = client.get(f"/plans/{plan.id}")
     text, html = _text(response), response.get_data(as_text=True)
     # per-level targets, original deadline wording and the computed due date
@@ -207,12 +208,12 @@ def test_tree_shows_facts_deadline_and_every_responsible_unit(client, db, units,
         assert f"hạn {occurrence.due_date:%d/%m/%Y}" in text
 
 
-def test_tree_statuses_and_rollups_per_activity_task_group_plan(client, db, units, make_user):
-    plan = make_plan(activities=3, groups=1, tasks_per_group=1)
+def test_tree_statuses_and_rollups_per_activity_task_group_plan(client, db, units, login_as):
+    plan = make_plan(activities=3)
     first = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.number == "1.1"))
     lead = next(a for a in assignments_of(plan.id) if a.activity_id == first.id and a.role == "lead")
     _confirm(db, lead, date(YEAR, 10, 1))
-    login(client, make_user, "office")
+    login_as("office")
     response = client.get(f"/plans/{plan.id}")
     text = _text(response)
     all_rows = assignments_of(plan.id)
@@ -227,12 +228,12 @@ def test_tree_statuses_and_rollups_per_activity_task_group_plan(client, db, unit
     assert f'data-kpi="overdue">{len(overdue)}<' in html
 
 
-def test_tree_filters_by_group_unit_status_and_due_window(client, db, units, make_user):
-    plan = make_plan(activities=6)
+def test_tree_filters_by_group_unit_status_and_due_window(client, db, units, login_as):
+    plan = make_plan(activities=6, groups=2, tasks_per_group=2)
     by_number = {(a.task.group.number, a.number): a.id for a in db.session.scalars(
         select(Activity).where(Activity.plan_id == plan.id))}
     group_two = db.session.scalar(select(TaskGroup.id).where(TaskGroup.plan_id == plan.id, TaskGroup.number == "II"))
-    login(client, make_user, "office")
+    login_as("office")
     base = f"/plans/{plan.id}"
 
     ids = _activity_ids_on_page(client.get(f"{base}?group={group_two}"))
@@ -259,18 +260,18 @@ def test_tree_filters_by_group_unit_status_and_due_window(client, db, units, mak
     assert _activity_ids_on_page(client.get(f"{base}?due=7")) == []
 
 
-def test_tree_bad_filters_get_a_vietnamese_message(client, db, units, make_user):
-    plan = make_plan(activities=2, groups=1, tasks_per_group=1)
-    login(client, make_user, "office")
+def test_tree_bad_filters_get_a_vietnamese_message(client, db, units, login_as):
+    plan = make_plan(activities=2)
+    login_as("office")
     text = _text(client.get(f"/plans/{plan.id}?due_from=31/02/2023&status=bogus"))
     assert "Hạn từ ngày: Ngày 31/02/2023 không tồn tại" in text
     assert "Trạng thái «bogus» không có" in text
 
 
-def test_tree_search_is_accent_insensitive(client, db, units, make_user):
-    plan = make_plan(activities=6)
+def test_tree_search_is_accent_insensitive(client, db, units, login_as):
+    plan = make_plan(activities=6, groups=2, tasks_per_group=2)
     activities = list(db.session.scalars(select(Activity).where(Activity.plan_id == plan.id)))
-    login(client, make_user, "office")
+    login_as("office")
     base = f"/plans/{plan.id}"
     # "so tu phap" finds activities naming Sở Tư pháp (lead or coordinating), not the others
     stp = _unit_id(db, STP)
@@ -288,20 +289,20 @@ def test_tree_search_is_accent_insensitive(client, db, units, make_user):
     assert _activity_ids_on_page(client.get(f"{base}?q=_")) == []
 
 
-def test_tree_search_finds_units_of_collective_assignments(client, db, units, make_user):
-    data = plan_data(activities=1, groups=1, tasks_per_group=1)
+def test_tree_search_finds_units_of_collective_assignments(client, db, units, login_as):
+    data = plan_data()
     data["groups"][0]["tasks"][0]["activities"][0].update(lead="Các sở, ban, ngành", coordinating="")
     plan, _report = plans_service.load_plan(data)
     db.session.commit()
-    login(client, make_user, "office")
+    login_as("office")
     # the cell says "Các sở, ban, ngành", yet Sở Văn hoá… is one of the units it expanded to
     response = client.get(f"/plans/{plan.id}?q=so+van+hoa")
     assert len(_activity_ids_on_page(response)) == 1
 
 
-def test_tree_paginates_by_activity_and_keeps_headings(client, db, units, make_user):
+def test_tree_paginates_by_activity_and_keeps_headings(client, db, units, login_as):
     plan = make_plan(activities=ACTIVITIES_PER_PAGE + 5, groups=2, tasks_per_group=1)
-    login(client, make_user, "office")
+    login_as("office")
     first = client.get(f"/plans/{plan.id}")
     second = client.get(f"/plans/{plan.id}?page=2")
     first_ids, second_ids = _activity_ids_on_page(first), _activity_ids_on_page(second)
@@ -313,13 +314,13 @@ def test_tree_paginates_by_activity_and_keeps_headings(client, db, units, make_u
     assert f'data-kpi="total">{total}<' in second.get_data(as_text=True)
 
 
-def test_tree_query_count_does_not_grow_with_activities(client, db, units, make_user, count_queries):
-    small = make_plan(code="KH-NHO", activities=5)
-    large = make_plan(code="KH-LON", activities=50)
+def test_tree_query_count_does_not_grow_with_activities(client, db, units, login_as, count_queries):
+    small = make_plan(code="KH-NHO", activities=5, groups=2, tasks_per_group=2)
+    large = make_plan(code="KH-LON", activities=50, groups=2, tasks_per_group=2)
     for plan in (small, large):  # some history and progress, so every badge kind shows
         for assignment in assignments_of(plan.id)[::3]:
             _confirm(db, assignment, date(YEAR, 6, 1))
-    login(client, make_user, "office")
+    login_as("office")
     counts = []
     for plan in (small, large):
         with count_queries() as counter:
@@ -333,13 +334,13 @@ def test_tree_query_count_does_not_grow_with_activities(client, db, units, make_
     assert counts[1] <= 12, counts
 
 
-def test_plan_list_query_count_does_not_grow_with_plans(client, db, units, make_user, count_queries):
-    make_plan(code="KH-1", activities=1, groups=1, tasks_per_group=1)
-    login(client, make_user, "office")
+def test_plan_list_query_count_does_not_grow_with_plans(client, db, units, login_as, count_queries):
+    make_plan(code="KH-1", activities=1)
+    login_as("office")
     with count_queries() as one:
         client.get("/plans/")
     for index in range(2, 8):
-        make_plan(code=f"KH-{index}", activities=1, groups=1, tasks_per_group=1)
+        make_plan(code=f"KH-{index}", activities=1)
     with count_queries() as seven:
         client.get("/plans/")
     assert one.count == seven.count
@@ -348,9 +349,9 @@ def test_plan_list_query_count_does_not_grow_with_plans(client, db, units, make_
 # ---------------------------------------------------------------------------------------------- unit scope
 
 
-def test_unit_user_sees_only_their_scope_in_the_tree(client, db, units, make_user):
-    plan = make_plan(activities=6)
-    login(client, make_user, "unit_head", STP)
+def test_unit_user_sees_only_their_scope_in_the_tree(client, db, units, login_as):
+    plan = make_plan(activities=6, groups=2, tasks_per_group=2)
+    login_as("unit_head", STP)
     response = client.get(f"/plans/{plan.id}")
     assert response.status_code == 200
     stp = _unit_id(db, STP)
@@ -365,16 +366,16 @@ def test_unit_user_sees_only_their_scope_in_the_tree(client, db, units, make_use
     assert "Sở Tư pháp" in options and "Sở Nội vụ" not in options
 
 
-def test_unit_user_is_refused_a_plan_outside_their_scope(client, db, units, make_user):
-    plan = make_plan(activities=2, groups=1, tasks_per_group=1)
-    login(client, make_user, "unit_officer", SVH)
+def test_unit_user_is_refused_a_plan_outside_their_scope(client, db, units, login_as):
+    plan = make_plan(activities=2)
+    login_as("unit_officer", SVH)
     assert client.get(f"/plans/{plan.id}").status_code == 403
     activity_id = db.session.scalar(select(Activity.id).where(Activity.plan_id == plan.id))
     assert client.get(f"/plans/activities/{activity_id}").status_code == 403
 
 
-def test_missing_plan_and_activity_are_404(client, db, units, make_user):
-    login(client, make_user, "office")
+def test_missing_plan_and_activity_are_404(client, db, units, login_as):
+    login_as("office")
     assert client.get("/plans/999999").status_code == 404
     assert client.get("/plans/activities/999999").status_code == 404
 
@@ -382,10 +383,10 @@ def test_missing_plan_and_activity_are_404(client, db, units, make_user):
 # ---------------------------------------------------------------------------------------------- the activity page
 
 
-def test_activity_page_shows_facts_footnotes_assignments_and_history(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_activity_page_shows_facts_footnotes_assignments_and_history(client, db, units, login_as):
+    plan = make_plan()
     activity = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id))
-    office = login(client, make_user, "office")
+    office = login_as("office")
     edit = client.post(f"/plans/activities/{activity.id}/edit", data={
         "number": "1.1", "content": activity.content, "product": activity.product, "lead_text": "Sở Tư pháp",
         "coordinating_text": "Văn phòng UBND tỉnh", "deadline_text": "Quý III/2023", "footnotes": "1",
@@ -408,10 +409,10 @@ def test_activity_page_shows_facts_footnotes_assignments_and_history(client, db,
     assert "Quý IV/2023 → Quý III/2023" in text
 
 
-def test_activity_page_for_unit_user_hides_other_units_and_history(client, db, units, make_user):
-    plan = make_plan(activities=3, groups=1, tasks_per_group=1)
+def test_activity_page_for_unit_user_hides_other_units_and_history(client, db, units, login_as):
+    plan = make_plan(activities=3)
     shared = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.number == "1.3"))
-    login(client, make_user, "unit_officer", STP)
+    login_as("unit_officer", STP)
     response = client.get(f"/plans/activities/{shared.id}")
     assert response.status_code == 200
     text = _text(response)
@@ -421,22 +422,22 @@ def test_activity_page_for_unit_user_hides_other_units_and_history(client, db, u
     assert "Sửa hoạt động" not in text
 
 
-def test_activity_page_history_paginates(client, db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+def test_activity_page_history_paginates(client, db, units, login_as):
+    plan = make_plan()
     activity = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id))
     for index in range(25):
         db.session.add(AuditEntry(action="update", entity_type="Activity", entity_id=activity.id,
                                   summary=f"Sửa lần {index}"))
     db.session.commit()
-    login(client, make_user, "admin")
+    login_as("admin")
     first = _text(client.get(f"/plans/activities/{activity.id}"))
     assert "Sửa lần 24" in first and "Sửa lần 0 " not in first and "Trang 1/2" in first
     assert "Sửa lần 0 " in _text(client.get(f"/plans/activities/{activity.id}?hp=2"))
 
 
-def test_tree_unit_lines_survive_units_of_all_kinds(client, db, units, make_user):
+def test_tree_unit_lines_survive_units_of_all_kinds(client, db, units, login_as):
     """Districts ended in 2025; the tree still lists whoever the plan assigned, by kind order then file order."""
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+    plan = make_plan()
     activity = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id))
     district = db.session.scalar(select(Unit).join(UnitKind).where(UnitKind.code == "district"))
     db.session.add(Assignment(activity_id=activity.id, plan_id=plan.id, unit_id=district.id, role="coordinating",
@@ -444,6 +445,6 @@ def test_tree_unit_lines_survive_units_of_all_kinds(client, db, units, make_user
     db.session.add(ProgressUpdate(assignment_id=assignments_of(plan.id)[0].id, action="update",
                                   state_before="open", state_after="open", percent=10))
     db.session.commit()
-    login(client, make_user, "office")
+    login_as("office")
     text = _text(client.get(f"/plans/{plan.id}")).split("khớp điều kiện", 1)[1]
     assert text.index("Sở Tư pháp Chủ trì") < text.index("Văn phòng UBND tỉnh Phối hợp") < text.index(district.name)

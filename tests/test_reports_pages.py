@@ -177,7 +177,7 @@ def test_detail_page_query_count_does_not_grow_with_versions(app, db, report_wor
 
 @pytest.fixture()
 def plan_2023(db, units):
-    plan = make_plan(db, code="KH-KSTTHC-2023", year=2023, activities=3,
+    plan = make_plan(code="KH-KSTTHC-2023", year=2023, activities=3,
                      unit_ids=[units[OWN_UNIT].id, units[OTHER_UNIT].id], due=date(2023, 6, 30))
     db.session.commit()
     return plan

@@ -93,7 +93,7 @@ def test_status_in_sql_agrees_with_the_pure_rule(db, units):
     """Every combination of state, dates and start flag gives the same status in SQL as in Python."""
     today = date(2023, 6, 15)
     due = date(2023, 6, 15)
-    plan = make_plan(db, unit_ids=[], due=due)
+    plan = make_plan(unit_ids=[], due=due)
     activity = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id))
     unit_ids = [u.id for u in units.values()]
     cases = list(itertools.product(STATES, (-1, 0, 1), (None, -1, 0, 1), (False, True), (None, 5)))
@@ -120,7 +120,7 @@ def test_status_in_sql_agrees_with_the_pure_rule(db, units):
 
 def test_stale_form_gets_a_conflict_and_changes_nothing(db, units, make_user):
     officer = make_user("unit_officer", "HG-STP")
-    plan = make_plan(db, unit_ids=[units["HG-STP"].id])
+    plan = make_plan(unit_ids=[units["HG-STP"].id])
     assignment = db.session.scalar(select(Assignment).where(Assignment.plan_id == plan.id))
     seen_version = assignment.version
     update_progress(officer, assignment, percent=30, note="Lần 1", expected_version=seen_version)
@@ -136,12 +136,12 @@ def test_stale_form_gets_a_conflict_and_changes_nothing(db, units, make_user):
 
 def test_dashboard_query_count_does_not_grow_with_rows(client, db, units, login_as, count_queries):
     login_as("office")
-    make_plan(db, code="KH-A", activities=2, unit_ids=[units["HG-STP"].id])
+    make_plan(code="KH-A", activities=2, unit_ids=[units["HG-STP"].id])
     db.session.commit()
     client.get("/dashboard")
     with count_queries() as small:
         assert client.get("/dashboard").status_code == 200
-    make_plan(db, code="KH-B", activities=30, unit_ids=[u.id for u in units.values()][:20])
+    make_plan(code="KH-B", activities=30, unit_ids=[u.id for u in units.values()][:20])
     db.session.commit()
     with count_queries() as large:
         assert client.get("/dashboard").status_code == 200
@@ -149,7 +149,7 @@ def test_dashboard_query_count_does_not_grow_with_rows(client, db, units, login_
 
 
 def test_unit_task_list_shows_only_the_units_scope(client, db, units, login_as):
-    make_plan(db, code="KH-S", activities=3, unit_ids=[units["HG-STP"].id, units["HG-SNV"].id])
+    make_plan(code="KH-S", activities=3, unit_ids=[units["HG-STP"].id, units["HG-SNV"].id])
     db.session.commit()
     login_as("unit_officer", "HG-STP")
     page = client.get("/my").get_data(as_text=True)
@@ -185,7 +185,7 @@ def test_dashboard_unit_table_paginates(client, db, units, login_as):
     from tracker.views.main import DASHBOARD_UNITS_PAGE
 
     unit_ids = [u.id for u in units.values()][:DASHBOARD_UNITS_PAGE + 5]
-    make_plan(db, code="KH-PAGE", activities=1, unit_ids=unit_ids)
+    make_plan(code="KH-PAGE", activities=1, unit_ids=unit_ids)
     db.session.commit()
     login_as("office")
     first = client.get("/dashboard").get_data(as_text=True)
