@@ -16,7 +16,11 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENS = Path(__file__).resolve().parent / "out" / "screens"
-SIZES = {"desktop": (1280, 900), "phone": (375, 812)}
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+#: how many px the page is wider than the window (a phone must not scroll the whole page sideways)
+OVERFLOW_JS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 def require_browser() -> None:
@@ -53,22 +57,27 @@ def serving(app):
 def shoot(page, name: str) -> None:
     """Screenshots at desktop and phone width; a phone must not need sideways scrolling of the whole page."""
     SCREENS.mkdir(parents=True, exist_ok=True)
-    for size, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
         page.screenshot(path=str(SCREENS / f"{name}-{size}.png"), full_page=True)
-    page.set_viewport_size({"width": 375, "height": 812})
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    page.set_viewport_size({"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]})
+    page.set_viewport_size(PHONE)
+    overflow = page.evaluate(OVERFLOW_JS)
+    page.set_viewport_size(DESKTOP)
     assert overflow <= 2, f"{name}: page is {overflow}px wider than a 375px phone"
 
 
-def login(browser, base: str, username: str, password: str):
-    """A new browser context (its own cookies) logged in as the user; the page after login."""
-    context = browser.new_context(locale="vi-VN")
+def login(browser, base: str, username: str, password: str, *, locale: str = "vi-VN", viewport=DESKTOP,
+          **context_options):
+    """A new browser context (its own cookies; relative URLs go to `base`) logged in as the user; the page after.
+
+    The one browser login of the browser tests and the journeys; `context_options` go to browser.new_context.
+    """
+    context = browser.new_context(locale=locale, viewport=viewport, base_url=base, **context_options)
     page = context.new_page()
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_load_state()
+    assert "/login" not in page.url, f"{username} could not sign in: {page.inner_text('main')[:500]}"
     return page

@@ -110,10 +110,10 @@ def db(app):
         yield _db
         _db.session.rollback()
         _db.session.remove()
-        _truncate_all()
+        empty_database()
 
 
-def _truncate_all() -> None:
+def empty_database() -> None:
     tables = list(reversed(_db.metadata.sorted_tables))
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":

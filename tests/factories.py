@@ -2,7 +2,8 @@
 
 - `make_plan`: the one plan factory. Plans are loaded through tracker.services.plans.load_plan (the service the
   plan files and the import use); `unit_ids` assigns plain activities straight to units instead.
-- `login`: the one place a Flask test client logs in (tests.browser_support.login is Playwright's).
+- `login`: the one way a Flask test client logs in (tests.browser_support.login is Playwright's); `post_login`
+  posts the form and hands back the response, for the tests of logging in itself.
 - `build_world`: users of every role and a plan, for the permission tests.
 """
 from dataclasses import dataclass, field
@@ -81,11 +82,17 @@ def make_plan(code: str = "KH-THU-2023", year: int = 2023, activities: int = 1, 
     return plan
 
 
+def post_login(client, username: str, password: str = PASSWORD, next_url: str | None = None):
+    """Post the login form as it is; the response (for the tests of logging in itself)."""
+    url = "/login" if next_url is None else f"/login?next={next_url}"
+    return client.post(url, data={"username": username, "password": password})
+
+
 def login(client, user, password: str = PASSWORD):
     """Log the test client in as the user (a User or a username), logging out whoever was in first; the client."""
     client.post("/logout")
     username = getattr(user, "username", user)
-    response = client.post("/login", data={"username": username, "password": password})
+    response = post_login(client, username, password)
     assert response.status_code == 302, f"{username} could not log in: {response.get_data(as_text=True)[:500]}"
     return client
 

@@ -11,6 +11,13 @@ def role_cases(table) -> list[tuple]:
             for method, template, expectations in table for role, expected in expectations.items()]
 
 
+def open_as(client, login_as, role: str, method: str, url: str):
+    """The response to one request by a fresh user of the role (in UNIT_OF_ROLE's unit), or by nobody."""
+    if role != "anonymous":
+        login_as(role, UNIT_OF_ROLE[role])
+    return client.open(url, method=method)
+
+
 def assert_permission(response, expected, detail: str = "") -> None:
     """`expected` is a status code, or "login" for a redirect to the login page."""
     if expected == "login":

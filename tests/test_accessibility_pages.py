@@ -19,8 +19,8 @@ from sqlalchemy import select
 from models import Activity, Assignment, Framework, FrameworkNode, Plan, Unit, UnitKind, User
 from models import db as _db
 from tests.axe import axe_violations, describe
-from tests.browser_support import serving
-from tests.conftest import _truncate_all
+from tests.browser_support import DESKTOP, OVERFLOW_JS, PHONE, login, serving
+from tests.conftest import empty_database
 from tracker import clock
 from tracker.services import assignments, reminders, reports, score_import, seed
 
@@ -28,8 +28,6 @@ pytestmark = pytest.mark.browser
 
 ROLES = {"admin": "admin", "office": "vanphong", "leader": "lanhdao", "unit_officer": "stp.canbo",
          "unit_head": "stp.lanhdao"}
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
 #: files, JSON and feeds: no page to check
 NOT_PAGES = {"static", "main.healthz", "notifications.count", "notifications.calendar_feed", "assignments.download",
              "indicators.import_file", "reports.download", "reports.status", "plan_import.export",
@@ -69,7 +67,7 @@ def demo(app):
             yield _seed_demo(app)
         finally:
             _db.session.remove()
-            _truncate_all()
+            empty_database()
 
 
 def _seed_demo(app) -> dict:
@@ -125,17 +123,6 @@ def chromium(chromium_session):
     return chromium_session
 
 
-def _login(chromium, base: str, role: str, viewport=DESKTOP):
-    page = chromium.new_context(locale="vi-VN", viewport=viewport).new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", ROLES[role])
-    page.fill("input[name=password]", seed.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, f"{role} could not log in"
-    return page
-
-
 def _pages_of(app, role: str, ids: dict) -> list[tuple[str, str]]:
     """(endpoint, url) of every GET page the permission tables let the role open."""
     allowed = _allowed_roles_by_endpoint(app)
@@ -177,7 +164,7 @@ def _check_page(page, where: str, axe_done: set | None = None) -> list[str]:
         if axe_done is not None:
             axe_done.add(key)
     page.set_viewport_size(PHONE)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = page.evaluate(OVERFLOW_JS)
     if overflow > 2:
         problems.append(f"{where}: {overflow}px wider than a 375px phone")
     bare = page.evaluate(BARE_NUMBERS_JS)
@@ -207,7 +194,7 @@ def axe_done() -> set:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_of_the_role_is_accessible_at_desktop_and_phone_width(app, demo, chromium, server, axe_done,
                                                                          role):
-    page = _login(chromium, server, role)
+    page = login(chromium, server, ROLES[role], seed.DEMO_PASSWORD)
     pages = _pages_of(app, role, demo["ids"][role])
     assert len(pages) >= 8, pages
     problems = _check_page(page, f"{role} {page.url} (menu of the role)")
@@ -221,7 +208,7 @@ def test_every_page_of_the_role_is_accessible_at_desktop_and_phone_width(app, de
 
 
 def test_phone_menu_works_from_the_keyboard(chromium, server):
-    page = _login(chromium, server, "unit_officer", viewport=PHONE)
+    page = login(chromium, server, ROLES["unit_officer"], seed.DEMO_PASSWORD, viewport=PHONE)
     page.goto(f"{server}/my")
     button = page.locator("header button[aria-controls]")
     menu = page.locator("#" + button.get_attribute("aria-controls"))
@@ -260,7 +247,7 @@ def test_phone_menu_works_from_the_keyboard(chromium, server):
 
 
 def test_the_bell_says_how_many_notifications_are_unread(chromium, server):
-    page = _login(chromium, server, "unit_officer")
+    page = login(chromium, server, ROLES["unit_officer"], seed.DEMO_PASSWORD)
     count = page.locator(".bell-count").evaluate("badge => badge.firstChild.textContent").strip()
     assert count.isdigit() and int(count) > 0
     bell = page.get_by_role("link", name=re.compile(rf"Thông báo\W+{count}\b.*chưa đọc"))
@@ -269,7 +256,7 @@ def test_the_bell_says_how_many_notifications_are_unread(chromium, server):
 
 
 def test_dashboard_numbers_keep_their_labels_on_a_phone(chromium, server):
-    page = _login(chromium, server, "leader", viewport=PHONE)
+    page = login(chromium, server, ROLES["leader"], seed.DEMO_PASSWORD, viewport=PHONE)
     page.goto(f"{server}/dashboard")
     cells = page.evaluate("""() => [...document.querySelectorAll('table.list tbody td')]
       .filter(td => td.offsetParent !== null && !td.hasAttribute('colspan'))
@@ -287,7 +274,7 @@ def test_dashboard_numbers_keep_their_labels_on_a_phone(chromium, server):
 
 
 def test_plan_tree_is_compact_on_a_phone_and_filters_still_work(chromium, server, demo):
-    page = _login(chromium, server, "office", viewport=PHONE)
+    page = login(chromium, server, ROLES["office"], seed.DEMO_PASSWORD, viewport=PHONE)
     page.goto(f"{server}/plans/{demo['plan_id']}")
     height = page.evaluate("document.documentElement.scrollHeight")
     print(f"plan tree at 375 px: {height} px")

@@ -7,7 +7,8 @@ from flask_login import login_user
 from sqlalchemy import select
 
 from models import AuditEntry, User
-from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
+from tests.factories import PASSWORD, login, post_login
+from tests.permission_helpers import assert_permission, open_as, role_cases
 from tracker.i18n import select_locale
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -24,7 +25,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 302, "office": 302, "leader": 302, "unit_officer": 302, "unit_head": 302}),
 ]
 
-PASSWORD = "matkhau123"
 
 
 def page_text(response) -> str:
@@ -33,9 +33,7 @@ def page_text(response) -> str:
 
 @pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
 def test_route_permissions(client, db, units, login_as, method, template, role, expected):
-    if role != "anonymous":
-        login_as(role, UNIT_OF_ROLE[role])
-    response = client.open(template, method=method)
+    response = open_as(client, login_as, role, method, template)
     assert_permission(response, expected, page_text(response)[:300])
 
 
@@ -61,8 +59,8 @@ def test_change_password_needs_the_current_one(app, client, db, units, login_as)
         "current_password": PASSWORD, "new_password": "mat-khau-moi-2026", "confirm": "mat-khau-moi-2026"})
     assert response.status_code == 302
     other = app.test_client()
-    assert other.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 401
-    assert other.post("/login", data={"username": user.username, "password": "mat-khau-moi-2026"}).status_code == 302
+    assert post_login(other, user.username).status_code == 401
+    login(other, user, "mat-khau-moi-2026")
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "change_password")).one()
     assert "mat-khau-moi-2026" not in json.dumps(entry.changes) + entry.summary
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from models import AuditEntry, Unit, User
-from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
+from tests.permission_helpers import assert_permission, open_as, role_cases
 from tracker import clock
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -41,9 +41,7 @@ def clear_audit(db) -> None:
 
 @pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
 def test_route_permissions(client, db, units, login_as, method, template, role, expected):
-    if role != "anonymous":
-        login_as(role, UNIT_OF_ROLE[role])
-    response = client.open(template, method=method)
+    response = open_as(client, login_as, role, method, template)
     assert_permission(response, expected)
 
 

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, User
+from tests.factories import PASSWORD, login, post_login
 from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
 from tracker.services.accounts import create_user
 
@@ -26,7 +27,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 400, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
 ]
 
-PASSWORD = "matkhau123"
 
 
 def page_text(response) -> str:
@@ -57,11 +57,6 @@ def edit_form(user: User, **overrides) -> dict:
     if not data["active"]:
         del data["active"]  # an unchecked box is simply absent from the post
     return data
-
-
-def fresh_login(app, username: str, password: str):
-    client = app.test_client()
-    return client, client.post("/login", data={"username": username, "password": password})
 
 
 @pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
@@ -140,8 +135,7 @@ def test_create_user_hashes_the_password_and_audits_without_it(app, client, db, 
     assert entry.user_id == admin.id and entry.action == "create"
     stored = json.dumps(entry.changes, ensure_ascii=False) + entry.summary
     assert "mat-khau-moi-1" not in stored and user.password_hash not in stored
-    _client, login = fresh_login(app, "nva.stp", "mat-khau-moi-1")
-    assert login.status_code == 302
+    login(app.test_client(), "nva.stp", "mat-khau-moi-1")
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
@@ -192,8 +186,7 @@ def test_deactivated_user_cannot_log_in_and_is_kept(app, client, db, units, make
     assert response.status_code == 302
     db.session.refresh(target)
     assert target.active is False
-    _client, login = fresh_login(app, "nghi-huu", PASSWORD)
-    assert login.status_code == 401
+    assert post_login(app.test_client(), "nghi-huu").status_code == 401
     assert "Đã khóa" in page_text(client.get("/admin/users?q=nghi-huu"))
 
 
@@ -218,8 +211,8 @@ def test_reset_password(app, client, db, units, make_user, login_as):
     assert response.status_code == 302
     db.session.refresh(target)
     assert target.password_hash != old_hash
-    assert fresh_login(app, "quen-mat-khau", PASSWORD)[1].status_code == 401
-    assert fresh_login(app, "quen-mat-khau", "mat-khau-cap-lai")[1].status_code == 302
+    assert post_login(app.test_client(), "quen-mat-khau").status_code == 401
+    login(app.test_client(), "quen-mat-khau", "mat-khau-cap-lai")
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "reset_password")).one()
     assert entry.changes == {}
     assert "mat-khau-cap-lai" not in entry.summary

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from models import Activity, Assignment, Attachment, AuditEntry, ExtensionRequest, Plan, ProgressUpdate, Task, TaskGroup
+from models import Activity, Assignment, Attachment, AuditEntry, ExtensionRequest, Plan, ProgressUpdate
+from tests.factories import login, make_plan
+from tests.permission_helpers import assert_permission
 from tracker import clock
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -39,7 +41,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
 ]
 
 OWN_UNIT, OTHER_UNIT, OFFICE_UNIT = "HG-STP", "HG-SVHTTDL", "HG-VPUB"
-PASSWORD = "matkhau123"
 #: a real, minimal one-page PDF
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
@@ -52,21 +53,9 @@ TODAY = clock.today()
 
 
 def make_assignment(db, units, unit_code: str = OWN_UNIT, due: date | None = None, number: str = "1.1") -> int:
-    """A plan → group → task → activity with one assignment for the unit; returns the assignment id."""
-    plan = db.session.scalar(select(Plan).where(Plan.code == "KH-TEST"))
-    if plan is None:
-        plan = Plan(code="KH-TEST", title="Kế hoạch kiểm soát thủ tục hành chính năm 2023", year=TODAY.year,
-                    doc_number="210/QĐ-UBND", doc_date=date(2023, 2, 17))
-        db.session.add(plan)
-        db.session.flush()
-        group = TaskGroup(plan_id=plan.id, number="I", title="Rà soát, đơn giản hoá thủ tục hành chính")
-        db.session.add(group)
-        db.session.flush()
-        task = Task(group_id=group.id, number="1", title="Rà soát quy định")
-        db.session.add(task)
-        db.session.flush()
-    else:
-        task = db.session.scalar(select(Task).join(TaskGroup).where(TaskGroup.plan_id == plan.id))
+    """An activity of plan KH-TEST (made on first use) with one assignment for the unit; returns the assignment id."""
+    plan = db.session.scalar(select(Plan).where(Plan.code == "KH-TEST")) or make_plan("KH-TEST", TODAY.year, 0)
+    task = plan.groups[0].tasks[0]
     due = due or TODAY + timedelta(days=30)
     activity = Activity(task_id=task.id, plan_id=plan.id, number=number, content="Rà soát văn bản quy phạm pháp luật",
                         product="Báo cáo kết quả rà soát", targets={"province": "100%", "district": "60%"},
@@ -77,15 +66,6 @@ def make_assignment(db, units, unit_code: str = OWN_UNIT, due: date | None = Non
     db.session.add(assignment)
     db.session.commit()
     return assignment.id
-
-
-def logged_in(app, make_user, role: str, unit_code: str):
-    """A fresh test client logged in as a new user of that role and unit."""
-    user = make_user(role, unit_code)
-    client = app.test_client()
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client, user
 
 
 def version_on_page(html: str) -> str:
@@ -141,7 +121,7 @@ def _clean_evidence(app):
 def permission_world(app, db, units, make_user):
     """One open assignment of HG-STP with a PDF in its history and a pending extension request."""
     assignment_id = make_assignment(db, units)
-    client, _user = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    client = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(client.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     assert post_progress(client, assignment_id, version, files=[("bao-cao.pdf", PDF)]).status_code == 302
     response = client.post(f"/assignments/{assignment_id}/extension",
@@ -163,14 +143,10 @@ def test_route_permissions(app, db, make_user, permission_world, method, templat
     else:
         role_name, _sep, where = role.partition(":")
         unit_code = OTHER_UNIT if where == "other" else (OFFICE_UNIT if role_name in {"admin", "office"} else OWN_UNIT)
-        client, _user = logged_in(app, make_user, role_name, "HG" if role_name == "leader" else unit_code)
+        client = login(app.test_client(), make_user(role_name, "HG" if role_name == "leader" else unit_code))
     before = history_count(db, permission_world["assignment_id"])
     response = client.open(url, method=method)
-    if expected == "login":
-        assert response.status_code == 302
-        assert response.headers["Location"].startswith("/login")
-    else:
-        assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    assert_permission(response, expected, response.get_data(as_text=True)[:300])
     # nothing an empty or refused post does may change the history
     assert history_count(db, permission_world["assignment_id"]) == before
 
@@ -178,15 +154,15 @@ def test_route_permissions(app, db, make_user, permission_world, method, templat
 def test_unit_user_sees_units_below_their_own(app, db, units, make_user):
     child_code = next(code for code, unit in units.items() if unit.parent_id == units[OFFICE_UNIT].id)
     assignment_id = make_assignment(db, units, unit_code=child_code)
-    parent_client, _ = logged_in(app, make_user, "unit_officer", OFFICE_UNIT)
+    parent_client = login(app.test_client(), make_user("unit_officer", OFFICE_UNIT))
     assert parent_client.get(f"/assignments/{assignment_id}").status_code == 200
-    sibling_client, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    sibling_client = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     assert sibling_client.get(f"/assignments/{assignment_id}").status_code == 403
 
 
 def test_leader_sees_the_page_without_forms_and_cannot_post(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    leader, _ = logged_in(app, make_user, "leader", "HG")
+    leader = login(app.test_client(), make_user("leader", "HG"))
     page = leader.get(f"/assignments/{assignment_id}").get_data(as_text=True)
     assert "Rà soát văn bản quy phạm pháp luật" in page
     assert "Lưu tiến độ" not in page and "Báo cáo hoàn thành" not in page
@@ -196,7 +172,7 @@ def test_leader_sees_the_page_without_forms_and_cannot_post(app, db, units, make
 
 
 def test_missing_assignment_is_404(app, db, units, make_user):
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     assert office.get("/assignments/999999").status_code == 404
     assert office.get("/assignments/files/999999").status_code == 404
 
@@ -206,7 +182,8 @@ def test_missing_assignment_is_404(app, db, units, make_user):
 
 def test_unit_submits_with_pdf_and_office_confirms_on_time(app, db, units, make_user):
     assignment_id = make_assignment(db, units, due=TODAY + timedelta(days=10))
-    unit, officer = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    officer = make_user("unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), officer)
     page = unit.get(f"/assignments/{assignment_id}").get_data(as_text=True)
     assert "Lưu tiến độ" in page and "Báo cáo hoàn thành" in page
     assert "Chưa thực hiện" in page
@@ -228,7 +205,8 @@ def test_unit_submits_with_pdf_and_office_confirms_on_time(app, db, units, make_
     assert (attachment.original_name, attachment.content_type, attachment.size) == (
         "Báo cáo kết quả.pdf", "application/pdf", len(PDF))
 
-    office, reviewer = logged_in(app, make_user, "office", OFFICE_UNIT)
+    reviewer = make_user("office", OFFICE_UNIT)
+    office = login(app.test_client(), reviewer)
     queue = office.get("/assignments/review").get_data(as_text=True)
     assert f"/assignments/{assignment_id}/review" in queue
     response = review_post(office, assignment_id, assignment.version, confirm=True, back="queue")
@@ -256,23 +234,23 @@ def test_unit_submits_with_pdf_and_office_confirms_on_time(app, db, units, make_
 
 def test_work_done_after_the_deadline_is_done_late(app, db, units, make_user):
     assignment_id = make_assignment(db, units, due=TODAY - timedelta(days=3))
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     page = unit.get(f"/assignments/{assignment_id}").get_data(as_text=True)
     assert "Quá hạn (chưa hoàn thành)" in page
     assert post_progress(unit, assignment_id, version_on_page(page), submit=True,
                          evidence_number="20/BC-STP").status_code == 302
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     assert review_post(office, assignment_id, fresh(db, assignment_id).version, confirm=True).status_code == 302
     assert "Hoàn thành quá hạn" in office.get(f"/assignments/{assignment_id}").get_data(as_text=True)
 
 
 def test_return_with_reason_then_resubmit(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_head", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_head", OWN_UNIT))
     page = unit.get(f"/assignments/{assignment_id}").get_data(as_text=True)
     assert post_progress(unit, assignment_id, version_on_page(page), submit=True,
                          files=[("kq.pdf", PDF)]).status_code == 302
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     version = fresh(db, assignment_id).version
 
     response = review_post(office, assignment_id, version, confirm=False, reason="   ")
@@ -297,7 +275,7 @@ def test_return_with_reason_then_resubmit(app, db, units, make_user):
 
 def test_submit_needs_evidence(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     response = post_progress(unit, assignment_id, version, submit=True)
     assert response.status_code == 400
@@ -307,7 +285,7 @@ def test_submit_needs_evidence(app, db, units, make_user):
 
 def test_history_is_append_only(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     assert post_progress(unit, assignment_id, version, percent=20, note="Bắt đầu").status_code == 302
     row = db.session.scalar(select(ProgressUpdate))
@@ -323,8 +301,8 @@ def test_history_is_append_only(app, db, units, make_user):
 
 def test_second_writer_gets_409_and_nothing_is_saved(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    first, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
-    second, _ = logged_in(app, make_user, "unit_head", OWN_UNIT)
+    first = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
+    second = login(app.test_client(), make_user("unit_head", OWN_UNIT))
     first_version = version_on_page(first.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     second_version = version_on_page(second.get(f"/assignments/{assignment_id}").get_data(as_text=True))
 
@@ -346,7 +324,7 @@ def test_second_writer_gets_409_and_nothing_is_saved(app, db, units, make_user):
 
 def test_executable_renamed_pdf_is_refused(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     response = post_progress(unit, assignment_id, version, submit=True, files=[("bao-cao.pdf", EXE)])
     assert response.status_code == 400
@@ -358,7 +336,7 @@ def test_executable_renamed_pdf_is_refused(app, db, units, make_user):
 
 def test_good_file_is_not_kept_when_another_is_refused(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     response = post_progress(unit, assignment_id, version, files=[("tot.pdf", PDF), ("virus.docx", EXE)])
     assert response.status_code == 400
@@ -367,7 +345,7 @@ def test_good_file_is_not_kept_when_another_is_refused(app, db, units, make_user
 
 def test_impossible_evidence_date_is_refused_in_vietnamese(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     response = post_progress(unit, assignment_id, version, submit=True, evidence_number="12/BC",
                              evidence_date="31/02/2023")
@@ -380,7 +358,7 @@ def test_impossible_evidence_date_is_refused_in_vietnamese(app, db, units, make_
 
 def test_percent_out_of_range_is_refused(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     response = post_progress(unit, assignment_id, version, percent=150)
     assert response.status_code == 400
@@ -390,7 +368,7 @@ def test_percent_out_of_range_is_refused(app, db, units, make_user):
 
 def test_200_mb_upload_gets_413_page(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     size = 200 * 1024 * 1024
     # the declared length alone must make the server refuse, before it reads the body
     response = unit.post(f"/assignments/{assignment_id}/progress", input_stream=io.BytesIO(b"x" * 1024),
@@ -405,7 +383,7 @@ def test_200_mb_upload_gets_413_page(app, db, units, make_user):
 
 def test_real_body_over_the_request_limit_gets_413(app, db, units, make_user, monkeypatch):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
     response = post_progress(unit, assignment_id, version, files=[("quet.pdf", PDF + b"0" * (3 * 1024 * 1024))])
@@ -415,7 +393,7 @@ def test_real_body_over_the_request_limit_gets_413(app, db, units, make_user, mo
 
 def test_file_over_the_per_file_limit_is_refused(app, db, units, make_user, monkeypatch):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
     big = PDF + b"0" * (1024 * 1024)
@@ -427,7 +405,7 @@ def test_file_over_the_per_file_limit_is_refused(app, db, units, make_user, monk
 
 def test_posts_need_a_csrf_token(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     app.config["WTF_CSRF_ENABLED"] = True
     try:
@@ -445,7 +423,7 @@ def test_posts_need_a_csrf_token(app, db, units, make_user):
 
 def test_download_serves_the_file_as_attachment(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     post_progress(unit, assignment_id, version, files=[("Kết quả rà soát.pdf", PDF)])
     attachment_id = db.session.scalar(select(Attachment.id))
@@ -458,9 +436,9 @@ def test_download_serves_the_file_as_attachment(app, db, units, make_user):
     assert disposition.startswith("attachment")
     assert "filename*=UTF-8''K%E1%BA%BFt%20qu%E1%BA%A3%20r%C3%A0%20so%C3%A1t.pdf" in disposition
 
-    leader, _ = logged_in(app, make_user, "leader", "HG")
+    leader = login(app.test_client(), make_user("leader", "HG"))
     assert leader.get(f"/assignments/files/{attachment_id}").status_code == 200
-    stranger, _ = logged_in(app, make_user, "unit_officer", OTHER_UNIT)
+    stranger = login(app.test_client(), make_user("unit_officer", OTHER_UNIT))
     assert stranger.get(f"/assignments/files/{attachment_id}").status_code == 403
     assert stranger.get(f"/assignments/{assignment_id}").status_code == 403
     assert post_progress(stranger, assignment_id, version, percent=90).status_code == 403
@@ -473,7 +451,7 @@ def test_approved_extension_makes_late_work_on_time_and_both_dates_show(app, db,
     original_due = TODAY - timedelta(days=5)
     new_due = TODAY + timedelta(days=10)
     assignment_id = make_assignment(db, units, due=original_due)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
 
     response = unit.post(f"/assignments/{assignment_id}/extension",
                          data={"requested_due": f"{new_due:%d/%m/%Y}", "reason": "Chờ ý kiến Bộ Tư pháp", "ask": "x"})
@@ -482,7 +460,7 @@ def test_approved_extension_makes_late_work_on_time_and_both_dates_show(app, db,
     assert "Chờ duyệt" in page and "Chờ ý kiến Bộ Tư pháp" in page
     assert 'action="/assignments/' + str(assignment_id) + '/extension"' not in page  # one pending request at a time
 
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     queue = office.get("/assignments/review").get_data(as_text=True)
     extension_id = db.session.scalar(select(ExtensionRequest.id))
     assert f"/assignments/extensions/{extension_id}/decide" in queue
@@ -510,11 +488,11 @@ def test_approved_extension_makes_late_work_on_time_and_both_dates_show(app, db,
 def test_refusal_needs_a_note_and_keeps_the_deadline(app, db, units, make_user):
     due = TODAY + timedelta(days=3)
     assignment_id = make_assignment(db, units, due=due)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     unit.post(f"/assignments/{assignment_id}/extension",
               data={"requested_due": f"{due + timedelta(days=30):%d/%m/%Y}", "reason": "Thiếu nhân lực", "ask": "x"})
     extension_id = db.session.scalar(select(ExtensionRequest.id))
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
 
     response = office.post(f"/assignments/extensions/{extension_id}/decide",
                            data={"note": "", "refuse": "x", "version": "1"})
@@ -535,7 +513,7 @@ def test_refusal_needs_a_note_and_keeps_the_deadline(app, db, units, make_user):
 def test_extension_date_must_be_valid_and_later(app, db, units, make_user):
     due = TODAY + timedelta(days=3)
     assignment_id = make_assignment(db, units, due=due)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     response = unit.post(f"/assignments/{assignment_id}/extension",
                          data={"requested_due": "31/02/2030", "reason": "Lý do", "ask": "x"})
     assert response.status_code == 400 and "Ngày 31/02/2030 không tồn tại" in response.get_data(as_text=True)
@@ -569,7 +547,7 @@ def _add_rows(db, units, user, start: int, count: int) -> int:
 def test_review_queue_query_count_does_not_grow_with_rows(app, db, units, make_user, count_queries):
     officer = make_user("unit_officer", OWN_UNIT)
     _add_rows(db, units, officer, 1, 2)
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     db.session.expire_all()  # the test shares the request's session: start both measures from the same cache state
     with count_queries() as few:
         assert office.get("/assignments/review").status_code == 200
@@ -583,7 +561,7 @@ def test_review_queue_query_count_does_not_grow_with_rows(app, db, units, make_u
 
 def test_assignment_page_query_count_does_not_grow_with_history(app, db, units, make_user, count_queries):
     assignment_id = make_assignment(db, units)
-    unit, _ = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
 
     def add_updates(count: int) -> None:
         for _index in range(count):

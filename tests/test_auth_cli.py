@@ -2,6 +2,7 @@
 from sqlalchemy import func, select
 
 from models import Unit, User
+from tests.factories import login
 
 
 def test_users_create_makes_a_user_who_can_log_in(app, runner, db, units):
@@ -12,8 +13,7 @@ def test_users_create_makes_a_user_who_can_log_in(app, runner, db, units):
     user = db.session.scalar(select(User).where(User.username == "stp.dau-moi"))
     assert (user.role, user.unit.code, user.email) == ("unit_officer", "HG-STP", "dm@stp.gov.vn")
     assert user.password_hash != "mat-khau-cli-1"
-    client = app.test_client()
-    assert client.post("/login", data={"username": "stp.dau-moi", "password": "mat-khau-cli-1"}).status_code == 302
+    login(app.test_client(), "stp.dau-moi", "mat-khau-cli-1")
 
 
 def test_users_create_with_an_unknown_unit_fails_in_vietnamese(runner, db, units):

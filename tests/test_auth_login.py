@@ -3,7 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import LoginAttempt, User
-from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
+from tests.factories import PASSWORD, post_login
+from tests.permission_helpers import assert_permission, open_as, role_cases
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
 #: The login page redirects a logged-in user home; logout is a POST that always lands on the login page.
@@ -15,17 +16,11 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "unit_head": "login"}),
 ]
 
-PASSWORD = "matkhau123"
 WRONG_MESSAGE = "Tên đăng nhập hoặc mật khẩu không đúng"
 
 
 def page_text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def login(client, username: str, password: str, next_url: str | None = None):
-    url = "/login" if next_url is None else f"/login?next={next_url}"
-    return client.post(url, data={"username": username, "password": password})
 
 
 def logged_in(client) -> bool:
@@ -35,16 +30,14 @@ def logged_in(client) -> bool:
 
 @pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
 def test_route_permissions(client, db, units, login_as, method, template, role, expected):
-    if role != "anonymous":
-        login_as(role, UNIT_OF_ROLE[role])
-    response = client.open(template, method=method)
+    response = open_as(client, login_as, role, method, template)
     assert_permission(response, expected)
 
 
 def test_login_then_logout(client, db, units, make_user):
     user = make_user("office", "HG-VPUB")
     assert not logged_in(client)
-    response = login(client, user.username, PASSWORD)
+    response = post_login(client, user.username, PASSWORD)
     assert response.status_code == 302
     assert logged_in(client)
     assert client.post("/logout").status_code == 302
@@ -53,13 +46,13 @@ def test_login_then_logout(client, db, units, make_user):
 
 def test_username_is_case_insensitive(client, db, units, make_user):
     make_user("office", "HG-VPUB", username="vanphong")
-    assert login(client, "VanPhong", PASSWORD).status_code == 302
+    assert post_login(client, "VanPhong", PASSWORD).status_code == 302
 
 
 @pytest.mark.parametrize(("username", "password"), [("office-user", "sai-mat-khau"), ("khong-ton-tai", PASSWORD)])
 def test_wrong_credentials_get_the_same_vietnamese_message_and_401(client, db, units, make_user, username, password):
     make_user("office", "HG-VPUB", username="office-user")
-    response = login(client, username, password)
+    response = post_login(client, username, password)
     assert response.status_code == 401
     assert WRONG_MESSAGE in page_text(response)
     assert not logged_in(client)
@@ -71,8 +64,8 @@ def test_sixth_attempt_after_five_failures_is_refused_even_with_the_right_passwo
     limit = app.config["LOGIN_MAX_FAILURES"]
     assert limit == 5
     for _ in range(limit):
-        assert login(client, user.username, "sai-mat-khau").status_code == 401
-    response = login(client, user.username, PASSWORD)
+        assert post_login(client, user.username, "sai-mat-khau").status_code == 401
+    response = post_login(client, user.username, PASSWORD)
     assert response.status_code == 429
     assert f"Đăng nhập sai quá {limit} lần" in page_text(response)
     assert not logged_in(client)
@@ -83,8 +76,8 @@ def test_sixth_attempt_after_five_failures_is_refused_even_with_the_right_passwo
 def test_failures_below_the_limit_do_not_block(client, db, units, make_user):
     user = make_user("office", "HG-VPUB")
     for _ in range(4):
-        login(client, user.username, "sai-mat-khau")
-    assert login(client, user.username, PASSWORD).status_code == 302
+        post_login(client, user.username, "sai-mat-khau")
+    assert post_login(client, user.username, PASSWORD).status_code == 302
 
 
 def test_password_is_stored_hashed(db, units, make_user):
@@ -98,7 +91,7 @@ def test_password_is_stored_hashed(db, units, make_user):
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, db, units, make_user):
     user = make_user("office", "HG-VPUB")
-    response = login(client, user.username, PASSWORD)
+    response = post_login(client, user.username, PASSWORD)
     cookies = response.headers.getlist("Set-Cookie")
     session_cookie = next(c for c in cookies if c.startswith("session="))
     assert "HttpOnly" in session_cookie
@@ -109,7 +102,7 @@ def test_login_without_csrf_token_is_refused(app, client, db, units, make_user):
     user = make_user("office", "HG-VPUB")
     app.config["WTF_CSRF_ENABLED"] = True
     try:
-        response = login(client, user.username, PASSWORD)
+        response = post_login(client, user.username, PASSWORD)
         assert response.status_code == 400
         assert db.session.scalar(select(func.count(LoginAttempt.id))) == 0
     finally:
@@ -139,7 +132,7 @@ def test_login_with_csrf_token_works(app, client, db, units, make_user):
 ])
 def test_next_cannot_redirect_off_site(client, db, units, make_user, target):
     user = make_user("office", "HG-VPUB")
-    response = login(client, user.username, PASSWORD, next_url=target)
+    response = post_login(client, user.username, PASSWORD, next_url=target)
     assert response.status_code == 302
     location = response.headers["Location"]
     assert "evil.example" not in location
@@ -148,7 +141,7 @@ def test_next_cannot_redirect_off_site(client, db, units, make_user, target):
 
 def test_next_keeps_a_local_path(client, db, units, make_user):
     user = make_user("office", "HG-VPUB")
-    response = login(client, user.username, PASSWORD, next_url="/account/")
+    response = post_login(client, user.username, PASSWORD, next_url="/account/")
     assert response.headers["Location"] == "/account/"
 
 
@@ -156,7 +149,7 @@ def test_inactive_user_cannot_log_in(client, db, units, make_user):
     user = make_user("unit_officer", "HG-STP")
     user.active = False
     db.session.commit()
-    response = login(client, user.username, PASSWORD)
+    response = post_login(client, user.username, PASSWORD)
     assert response.status_code == 401
     assert WRONG_MESSAGE in page_text(response)
     assert not logged_in(client)
@@ -164,7 +157,7 @@ def test_inactive_user_cannot_log_in(client, db, units, make_user):
 
 def test_deactivating_a_logged_in_user_ends_their_access(client, db, units, make_user):
     user = make_user("unit_officer", "HG-STP")
-    assert login(client, user.username, PASSWORD).status_code == 302
+    assert post_login(client, user.username, PASSWORD).status_code == 302
     user.active = False
     db.session.commit()
     assert not logged_in(client)

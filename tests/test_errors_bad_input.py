@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Unit
-from tests.factories import build_world
+from tests.factories import build_world, login, post_login
 
 VISITORS = ("anon", "admin", "office", "leader", "unit_officer", "unit_head")
 #: ids no database row can have: past PostgreSQL's 32-bit integer, past SQLite's 64-bit one, absurd, negative
@@ -102,9 +102,7 @@ def clients(app, world):
     for visitor in VISITORS:
         client = app.test_client()
         if visitor != "anon":
-            response = client.post("/login", data={"username": world.users[visitor].username,
-                                                   "password": world.password})
-            assert response.status_code == 302
+            login(client, world.users[visitor], world.password)
         result[visitor] = client
     return result
 
@@ -190,8 +188,7 @@ def test_nul_in_the_path_is_refused(world, clients):
 
 
 def test_nul_in_the_login_name_is_a_400_and_nobody_is_logged_in(client, world):
-    response = client.post("/login", data={"username": world.users["office"].username + "\x00",
-                                           "password": world.password})
+    response = post_login(client, world.users["office"].username + "\x00", world.password)
     message = _assert_refused_in_vietnamese(response, (400,), "login")
     assert "«username»" in message
     assert client.get("/dashboard").status_code == 302

@@ -10,7 +10,7 @@ import flask_babel
 import pytest
 
 from models import Assignment
-from tests.factories import make_plan
+from tests.factories import login, make_plan, post_login
 from tracker import i18n_tools
 
 #: no route of its own: the language switch (/lang/<code>) and /account/ belong to auth and account
@@ -71,10 +71,9 @@ def test_login_page_in_english_after_choosing_it(client, db):
     for label in ("Đăng nhập", "Tên đăng nhập", "Mật khẩu", "Ghi nhớ đăng nhập"):
         assert label not in page
     # form validation and flashed messages are translated too
-    page = html.unescape(client.post("/login", data={"username": "", "password": ""}).get_data(as_text=True))
+    page = html.unescape(post_login(client, "", "").get_data(as_text=True))
     assert "Enter your username" in page and "Hãy nhập tên đăng nhập" not in page
-    page = html.unescape(client.post("/login", data={"username": "ai", "password": "sai-mat-khau"})
-                         .get_data(as_text=True))
+    page = html.unescape(post_login(client, "ai", "sai-mat-khau").get_data(as_text=True))
     assert "Incorrect username or password" in page
 
 
@@ -145,9 +144,7 @@ def test_saved_language_follows_the_user_to_a_new_session(app, client, login_as,
     _choose(client, "en")
     db.session.refresh(user)
     assert user.locale == "en"
-    other_browser = app.test_client()
-    response = other_browser.post("/login", data={"username": user.username, "password": "matkhau123"})
-    assert response.status_code == 302
+    other_browser = login(app.test_client(), user)
     page = _page(other_browser.get("/plans/"))
     assert "Plans and directives" in page
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from models import Assignment, AuditEntry, Notification, PlanImport
-from tests.factories import make_plan
+from tests.factories import login, make_plan
 from tracker import i18n_tools
 from tracker.services import assignments as workflow
 from tracker.services.errors import WorkflowError
@@ -183,11 +183,6 @@ def test_too_long_unit_kind_name_in_both_languages(client, db, login_as):
 
 # --- notifications, digests and their emails -----------------------------------------------------------------
 
-def _login(client, user) -> None:
-    response = client.post("/login", data={"username": user.username, "password": "matkhau123"})
-    assert response.status_code == 302
-
-
 @pytest.fixture()
 def returned_work(db, units, make_user):
     """The office returned Sở Tư pháp's completion of activity 1.1 with a reason; the officer was told."""
@@ -205,7 +200,7 @@ def returned_work(db, units, make_user):
 
 
 def test_event_notification_in_the_readers_language(client, returned_work):
-    _login(client, returned_work)
+    login(client, returned_work)
     page = _page(client.get("/notifications"))
     assert "Trả lại kết quả: 1.1 Hoạt động 0" in page and "Lý do: Thiếu phụ lục" in page
     _choose(client, "en")
@@ -233,7 +228,7 @@ def test_rows_written_before_message_keys_keep_their_text(client, db, make_user)
     db.session.add(Notification(user_id=officer.id, day=DUE, kind="completion_confirmed", ref="old",
                                 subject="Tiêu đề cũ", body="Nội dung cũ"))
     db.session.commit()
-    _login(client, officer)
+    login(client, officer)
     page = _page(client.get("/notifications"))
     assert "Tiêu đề cũ" in page and "Nội dung cũ" in page
 
@@ -258,7 +253,7 @@ def test_digest_in_both_languages(client, digest_for_officer):
     officer, digest = digest_for_officer
     assert digest.subject == "Đôn Đốc 17/03/2025: 1 việc đến hạn trong 7 ngày, 1 việc quá hạn"
     assert "còn 3 ngày" in digest.body and "quá hạn 6 ngày" in digest.body and "(phối hợp)" in digest.body
-    _login(client, officer)
+    login(client, officer)
     page = _page(client.get("/notifications"))
     assert "Sắp đến hạn" in page and "còn 3 ngày" in page and "(phối hợp)" in page
     _choose(client, "en")
@@ -351,7 +346,7 @@ def test_report_title_in_the_readers_language(client, db, units, make_user):
     office = make_user("office")
     office.locale = "en"
     db.session.commit()
-    _login(client, office)
+    login(client, office)
     response = client.post("/reports/new/year", data={"year": "2023", "unit": "", "framework": "", "period": "",
                                                       "formats": ["pdf"]})
     report = db.session.scalars(select(Report)).one()

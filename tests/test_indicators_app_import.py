@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from models import Framework, Score, ScoreImport, Unit, UnitKind
 from tests.conftest import SHARED
+from tests.factories import PASSWORD, login
 from tracker.domain.frameworks import load_frameworks
 from tracker.domain.score_sheets import SCORES_DIR, load_score_file
 from tracker.services import score_results, unit_matching
@@ -268,9 +269,9 @@ def test_portal_export_imports_with_the_2025_framework(db, client):
     db.session.commit()
     from tracker.services.accounts import create_user
 
-    create_user(None, username="vp", password="matkhau123", role="office", unit_code="VP")
+    create_user(None, username="vp", password=PASSWORD, role="office", unit_code="VP")
     db.session.commit()
-    assert client.post("/login", data={"username": "vp", "password": "matkhau123"}).status_code == 302
+    login(client, "vp")
     response = client.post("/indicators/import", data={
         "framework": "766-2025", "period": "Tháng 10/2025", "source": "Cổng Dịch vụ công quốc gia", "scope": "",
         "file": (io.BytesIO(PORTAL_TSV.read_bytes()), PORTAL_TSV.name)}, content_type="multipart/form-data")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import ActivityIndicator, AuditEntry, Framework, FrameworkNode, Period, Score, Unit
-from tests.factories import make_plan
+from tests.factories import login, make_plan
 from tracker import clock
 from tracker.domain.frameworks import FRAMEWORKS_DIR
 from tracker.services import lost_points, periods, score_import, score_results, score_writes
@@ -141,8 +141,7 @@ def test_route_permissions(app, world, method, url, expected):
     for role, want in expected.items():
         client = app.test_client()
         if role != "anonymous":
-            user = world["users"][role]
-            assert client.post("/login", data={"username": user.username, "password": "matkhau123"}).status_code == 302
+            login(client, world["users"][role])
         response = client.open(concrete, method=method, data={})
         assert _outcome(response) == want, f"{method} {concrete} as {role}: got {response.status_code}"
 
@@ -190,8 +189,7 @@ def _assign(db, activity, unit_ids) -> None:
     "/indicators/frameworks", "/indicators/frameworks/766-2022",
 ])
 def test_list_pages_query_count_does_not_grow_with_rows(url, world, db, client, count_queries):
-    client_user = world["users"]["office"]
-    assert client.post("/login", data={"username": client_user.username, "password": "matkhau123"}).status_code == 302
+    login(client, world["users"]["office"])
     concrete = url.format(**world["ids"])
 
     def measure() -> int:
@@ -214,10 +212,6 @@ def test_list_pages_query_count_does_not_grow_with_rows(url, world, db, client, 
 
 
 # -------------------------------------------------------------------------------------- pages and actions
-
-
-def login(client, user):
-    assert client.post("/login", data={"username": user.username, "password": "matkhau123"}).status_code == 302
 
 
 def test_unit_users_see_their_own_scorecard(world, client):

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from jobs import reminders as reminder_jobs
 from jobs import reports as report_jobs
 from models import Notification, Report, ReportVersion, utcnow
-from tests.factories import make_plan
+from tests.factories import login, make_plan
 from tests.test_reminders_mail import Mailbox, _world, smtp_server  # noqa: F401  (fixture)
 from tracker import launch, redis_conn
 from tracker.jobs_queue import QUEUE_NAME
@@ -267,7 +267,7 @@ def test_a_report_whose_job_redis_lost_ends_failed_with_the_reason_and_can_be_ma
     db.session.expire_all()
     version = db.session.get(ReportVersion, version.id)
     assert version.state == "failed" and "mất khỏi hàng đợi" in version.error
-    client.post("/login", data={"username": office.username, "password": "matkhau123"})
+    login(client, office)
     page = client.get(f"/reports/{report.id}").get_data(as_text=True)
     assert "mất khỏi hàng đợi" in page and "Tạo lại (phiên bản mới)" in page
     client.post("/lang/en")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from jobs import reminders as reminder_jobs
 from models import Notification
+from tests.factories import login
 from tests.test_reminders_mail import _world
 from tracker import jobs_queue
 from tracker.domain.reminders import retry_delay
@@ -62,7 +63,7 @@ def test_deliveries_page_shows_failed_sends_waiting_for_retry_with_their_reason(
     _world(db, make_user)
     reminder_jobs.deliver()  # the SMTP server is down: one try spent, the round stops
     office = make_user("office", "HG-VPUB")
-    client.post("/login", data={"username": office.username, "password": "matkhau123"})
+    login(client, office)
     page = client.get("/reminders/deliveries").get_data(as_text=True)
     assert _kpi(page, "Đã gửi") == 0
     assert _kpi(page, "Gửi lỗi, chờ gửi lại") == 1

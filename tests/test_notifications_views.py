@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import DayOverride, Notification, ReminderPolicy, User
+from tests.factories import login
 from tests.reminders_support import make_assignments
 from tracker.services import calendar, notifications, reminders
 
@@ -68,7 +69,7 @@ def test_route_permissions(app, db, make_user, no_queue, method, url, expected):
         db.session.commit()
         client = app.test_client()
         if visitor != "anon":
-            client.post("/login", data={"username": users[visitor].username, "password": "matkhau123"})
+            login(client, users[visitor])
         response = client.open(url.format(**ids), method=method)
         assert _classify(response) == expected[visitor], f"{method} {url} as {visitor}: {response.status_code}"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import build_world
+from tests.factories import build_world, login
 
 OK, FORBIDDEN, LOGIN, NOT_FOUND = "ok", "403", "login", "404"
 VISITORS = ("anon", "admin", "office", "leader", "unit_officer", "unit_head", "other_unit")
@@ -95,9 +95,7 @@ def test_route_permissions(app, world, method, rule, url, expected):
     for visitor in VISITORS:
         client = app.test_client()
         if visitor != "anon":
-            user = world.users[visitor]
-            response = client.post("/login", data={"username": user.username, "password": world.password})
-            assert response.status_code == 302, f"{visitor} could not log in"
+            login(client, world.users[visitor], world.password)
         response = client.open(concrete, method=method, data=world.post_data.get(rule, {}))
         got = _classify(response, visitor)
         want = expected[visitor]

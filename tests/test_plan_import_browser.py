@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from models import Activity, Assignment, Plan, PlanImport, Unit
 from tests.axe import assert_accessible
-from tests.browser_support import login as _login
+from tests.browser_support import login
 from tests.browser_support import shoot as _shoot
+from tests.factories import PASSWORD
 from tests.test_plan_import_web import SMALL_ROWS, both_provinces, small_docx  # noqa: F401 — fixture
 
 pytestmark = pytest.mark.browser
@@ -30,7 +31,7 @@ def _cells(data: dict):
 def test_import_a_word_plan_through_the_browser(app, db, both_provinces, make_user, live_server, browser,  # noqa: F811
                                                 tmp_path):
     office = make_user("office", "HG-VPUB")
-    page = _login(browser, live_server, office.username, "matkhau123")
+    page = login(browser, live_server, office.username, PASSWORD)
     page.goto(f"{live_server}/plan-imports/")
     assert_accessible(page, "plan upload")
     appendix = tmp_path / "QD-15-phu-luc.docx"

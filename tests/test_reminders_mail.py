@@ -9,6 +9,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from models import DeliveryAttempt, Notification
+from tests.factories import login
 from tests.reminders_support import make_assignments
 from tracker.services import mail, reminders
 
@@ -134,7 +135,7 @@ def test_permanent_refusal_is_visible_to_the_office_and_can_be_resent(db, make_u
     failed = db.session.scalar(select(Notification).where(Notification.email_state == "failed"))
     assert failed.email_to == officer.email and "550" in failed.last_error
     office = make_user("office", "HG-VPUB")
-    client.post("/login", data={"username": office.username, "password": "matkhau123"})
+    login(client, office)
     page = client.get("/reminders/deliveries").get_data(as_text=True)
     assert officer.email in page and "Gửi lại" in page
     box.refuse_rcpt = ""

@@ -14,6 +14,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import func, select, update
 
 from models import Assignment, Notification, ReminderScan, User
+from tests.factories import login
 from tests.reminders_support import make_assignments
 from tests.test_reminders_mail import Mailbox, smtp_server  # noqa: F401  (fixture)
 from tracker import clock
@@ -72,7 +73,7 @@ def test_redis_down_pages_keep_working_and_work_resumes_when_it_returns(app, db,
     plan_id = db.session.get(Assignment, ids[0]).plan_id
     notifications.notify_assignments_created(plan_id)
     db.session.commit()  # the after-commit enqueue fails quietly; the row is in the outbox
-    client.post("/login", data={"username": office.username, "password": "matkhau123"})
+    login(client, office)
     assert client.get("/notifications").status_code == 200
     response = client.post("/reminders/run", follow_redirects=True)
     assert response.status_code == 200 and "Hàng đợi (Redis) đang không hoạt động" in response.get_data(as_text=True)

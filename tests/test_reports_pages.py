@@ -9,7 +9,7 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from models import Plan, Report, ReportFile, ReportVersion
-from tests.factories import make_plan
+from tests.factories import login, make_plan
 from tracker import jobs_queue
 from tracker.reports.fonts import FontMissingError, find_fonts
 from tracker.services import reports as service
@@ -62,7 +62,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
 ]
 
 OWN_UNIT, OTHER_UNIT = "HG-STP", "HG-SVHTTDL"
-PASSWORD = "matkhau123"
 
 
 @pytest.fixture(autouse=True)
@@ -113,18 +112,11 @@ def report_world(app, db, units, make_user):
     return {"users": users, "ids": {"province_report": province.id, "unit_report": unit_report.id}}
 
 
-def _login(app, user):
-    client = app.test_client()
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
 @pytest.mark.parametrize("method,url,expected", ROUTE_PERMISSIONS, ids=[f"{m} {u}" for m, u, _e in ROUTE_PERMISSIONS])
 def test_route_permissions(app, report_world, test_queue, method, url, expected):
     concrete = url.format(**report_world["ids"])
     for role, want in expected.items():
-        client = app.test_client() if role == "anonymous" else _login(app, report_world["users"][role])
+        client = app.test_client() if role == "anonymous" else login(app.test_client(), report_world["users"][role])
         response = client.open(concrete, method=method, data={})
         if want == "login":
             assert response.status_code == 302 and "/login" in response.headers["Location"], role
@@ -133,7 +125,7 @@ def test_route_permissions(app, report_world, test_queue, method, url, expected)
 
 
 def test_list_page_query_count_does_not_grow_with_reports(app, db, report_world, count_queries):
-    client = _login(app, report_world["users"]["office"])
+    client = login(app.test_client(), report_world["users"]["office"])
     client.get("/reports/")
     with count_queries() as few:
         assert client.get("/reports/").status_code == 200
@@ -155,7 +147,7 @@ def test_detail_page_query_count_does_not_grow_with_versions(app, db, report_wor
     report = _report(db, office)
     service.new_version(office, report)
     db.session.commit()
-    client = _login(app, office)
+    client = login(app.test_client(), office)
     url = f"/reports/{report.id}"
     admin_name = admin.username
     client.get(url)
@@ -192,7 +184,7 @@ def _fonts_or_skip():
 
 def test_office_report_is_made_by_the_worker_and_kept_per_version(app, db, units, plan_2023, make_user, test_queue):
     _fonts_or_skip()
-    client = _login(app, make_user("office"))
+    client = login(app.test_client(), make_user("office"))
     response = client.post("/reports/new/year", data={
         "year": "2023", "plans": ["KH-KSTTHC-2023"], "unit": "", "framework": "", "formats": ["pdf", "docx", "xlsx"],
         "as_of": "31/12/2023", "causes": "Nguyên nhân: một số đơn vị chưa cập nhật kịp thời.",
@@ -232,7 +224,7 @@ def test_office_report_is_made_by_the_worker_and_kept_per_version(app, db, units
 
 
 def test_bad_settings_give_a_clear_message_and_no_report(app, db, units, plan_2023, make_user, test_queue):
-    client = _login(app, make_user("office"))
+    client = login(app.test_client(), make_user("office"))
     response = client.post("/reports/new/year", data={"year": "2031", "unit": "", "framework": "",
                                                       "formats": ["pdf"]})
     assert response.status_code == 200
@@ -258,7 +250,7 @@ def test_bad_settings_give_a_clear_message_and_no_report(app, db, units, plan_20
 
 
 def test_unit_user_makes_only_its_own_unit_report(app, db, units, plan_2023, make_user, test_queue):
-    client = _login(app, make_user("unit_officer", OWN_UNIT))
+    client = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     response = client.post("/reports/new/year", data={"year": "2023", "unit": OTHER_UNIT, "framework": "",
                                                       "formats": ["xlsx"]})
     assert response.status_code == 200 and db.session.scalar(select(func.count(Report.id))) == 0
@@ -271,7 +263,7 @@ def test_unit_user_makes_only_its_own_unit_report(app, db, units, plan_2023, mak
     _run_worker(test_queue)
     db.session.expire_all()
     assert db.session.get(Report, report.id).versions[0].state == "done"
-    other = _login(app, make_user("unit_officer", OTHER_UNIT))
+    other = login(app.test_client(), make_user("unit_officer", OTHER_UNIT))
     assert other.get(f"/reports/{report.id}").status_code == 403
     assert other.get(f"/reports/{report.id}/v1/xlsx").status_code == 403
 
@@ -317,7 +309,7 @@ def test_a_failing_job_leaves_no_file_and_says_why(app, db, units, plan_2023, ma
 
 
 def test_tampered_file_is_not_served(app, db, report_world):
-    client = _login(app, report_world["users"]["office"])
+    client = login(app.test_client(), report_world["users"]["office"])
     report_id = report_world["ids"]["province_report"]
     stored = db.session.scalar(select(ReportFile))
     Path(stored.stored_path).write_bytes(b"%PDF changed after generation")

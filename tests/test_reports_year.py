@@ -15,10 +15,11 @@ import pytest
 from docx import Document as open_docx
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from models import Plan
 from models import db as _db
+from tests.conftest import empty_database
 from tracker.domain.formatting import fmt_int, fmt_percent
 from tracker.reports.fonts import FontMissingError, find_fonts
 from tracker.reports.generate import build_document, render
@@ -32,16 +33,6 @@ NARRATIVE = {"signer_name": "Hoàng Gia Long", "causes": "Người đứng đầ
 OUT_DIR = __import__("pathlib").Path(__file__).resolve().parent / "out"
 
 
-def _empty_database() -> None:
-    tables = list(reversed(_db.metadata.sorted_tables))
-    with _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
-
-
 @pytest.fixture(scope="module")
 def seeded(app):
     """Seed once, build the documents and files once; yields a dict of what the tests read."""
@@ -52,7 +43,7 @@ def seeded(app):
     from tracker.services import accounts, dashboards, indicator_seed, plans, seed, units
 
     with app.app_context():
-        _empty_database()
+        empty_database()
         units.load_units_file(units.DATA_DIR / "ha-giang.yaml")
         plans.load_plan_file(plans.DATA_DIR / "ha-giang-2023-ksthc.yaml")
         accounts.create_user(None, username="vanphong", password="matkhau123", role="office", unit_code="HG-VPUB",
@@ -75,7 +66,7 @@ def seeded(app):
         yield {"expected": expected, "stp_expected": stp_expected, "files": files, "year_doc": year_doc}
         _db.session.rollback()
         _db.session.remove()
-        _empty_database()
+        empty_database()
 
 
 def units_id(code: str) -> int:

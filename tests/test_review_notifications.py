@@ -5,13 +5,13 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from models import Notification, Plan, User
+from tests.factories import login
 from tests.test_assignments_pages import (
     OFFICE_UNIT,
     OWN_UNIT,
     PDF,
     TODAY,
     _clean_evidence,  # noqa: F401  (autouse: evidence files removed after each test)
-    logged_in,
     make_assignment,
     post_progress,
     version_on_page,
@@ -38,7 +38,8 @@ def test_office_of_the_issuing_province_hears_of_a_completion_report(app, db, un
     db.session.commit()
     assignment_id = make_assignment(db, units)
     _issued_by(db, units)
-    office, office_user = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office_user = make_user("office", OFFICE_UNIT)
+    office = login(app.test_client(), office_user)
     immediate = make_user("office", OFFICE_UNIT)
     immediate.digest = False
     no_mail = make_user("office", OFFICE_UNIT)
@@ -47,7 +48,8 @@ def test_office_of_the_issuing_province_hears_of_a_completion_report(app, db, un
     db.session.commit()
     assert office.get("/notifications/count").json["unread"] == 0
 
-    unit, officer = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    officer = make_user("unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), officer)
     version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
     response = post_progress(unit, assignment_id, version, submit=True, note="Đã ban hành báo cáo",
                              evidence_number="45/BC-STP", evidence_date=f"{TODAY:%d/%m/%Y}",
@@ -73,7 +75,7 @@ def test_office_hears_of_an_extension_request_and_not_of_a_refused_one(app, db, 
     assignment_id = make_assignment(db, units, due=TODAY + timedelta(days=3))
     _issued_by(db, units)
     office_user = make_user("office", OFFICE_UNIT)
-    unit, _officer = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     wanted = TODAY + timedelta(days=30)
 
     bad = unit.post(f"/assignments/{assignment_id}/extension",
@@ -100,7 +102,7 @@ def test_office_digest_lists_what_awaits_its_decision(app, db, units, make_user)
     # events mailed at once, so the digest holds only what awaits a decision
     db.session.execute(update(User).where(User.id == office_user.id).values(digest=False))
     elsewhere = make_user("office", "HAG-VPUB")
-    unit, _officer = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     for assignment_id in awaiting:
         version = version_on_page(unit.get(f"/assignments/{assignment_id}").get_data(as_text=True))
         assert post_progress(unit, assignment_id, version, submit=True, evidence_number="1/BC").status_code == 302
@@ -136,7 +138,7 @@ def test_office_digest_counts_do_not_cost_a_query_per_item(app, db, units, make_
             assert post_progress(unit, assignment_id, version, submit=True, evidence_number="1/BC").status_code == 302
 
     make_user("office", OFFICE_UNIT)
-    unit, _officer = logged_in(app, make_user, "unit_officer", OWN_UNIT)
+    unit = login(app.test_client(), make_user("unit_officer", OWN_UNIT))
     submit(2, 1)
     with count_queries() as few:
         reminders.scan_day(TODAY)

@@ -5,13 +5,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from models import Assignment, Attachment, Plan
+from tests.factories import login
 from tests.test_assignments_pages import (
     OFFICE_UNIT,
     OWN_UNIT,
     PDF,
     TODAY,
     _clean_evidence,  # noqa: F401  (autouse: evidence files removed after each test)
-    logged_in,
     make_assignment,
 )
 from tracker.services import assignments as workflow
@@ -48,7 +48,7 @@ def test_queue_filters_by_unit_and_plan_and_keeps_them_when_paging(app, db, unit
     in_other_plan = _second_plan(db, units, OTHER_UNIT)
     for assignment_id in own + other + [in_other_plan]:
         _submit(db, make_user, assignment_id, number="5/BC")
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
 
     everything = office.get("/assignments/review").get_data(as_text=True)
     assert "Trang 1/2" in everything  # 34 items, 25 a page
@@ -74,7 +74,7 @@ def test_queue_filters_by_unit_and_plan_and_keeps_them_when_paging(app, db, unit
 def test_decision_from_a_filtered_queue_comes_back_to_it(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
     _submit(db, make_user, assignment_id, number="5/BC")
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     unit_id = units[OWN_UNIT].id
     page = office.get(f"/assignments/review?unit={unit_id}").get_data(as_text=True)
     assert f'action="/assignments/{assignment_id}/review?unit={unit_id}"' in page
@@ -87,7 +87,7 @@ def test_decision_from_a_filtered_queue_comes_back_to_it(app, db, units, make_us
 def test_bad_filter_values_are_ignored_with_a_message(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
     _submit(db, make_user, assignment_id, number="5/BC")
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     for query in ("unit=abc", "unit=2147483648", "plan=99999999999999999999", "plan=-1"):
         response = office.get(f"/assignments/review?{query}")
         body = response.get_data(as_text=True)
@@ -103,7 +103,7 @@ def test_each_row_shows_its_evidence(app, db, units, make_user):
     assignment_id = make_assignment(db, units)
     _submit(db, make_user, assignment_id, number="123/BC-STP", note="Đã ban hành báo cáo rà soát",
             files=[("Báo cáo rà soát.pdf", PDF)])
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     page = office.get("/assignments/review").get_data(as_text=True)
     attachment_id = db.session.scalar(select(Attachment.id))
     assert "123/BC-STP" in page and "01/03/2023" in page
@@ -123,7 +123,7 @@ def test_filtered_queue_query_count_does_not_grow_with_rows(app, db, units, make
             db.session.commit()
 
     add(1, 2)
-    office, _ = logged_in(app, make_user, "office", OFFICE_UNIT)
+    office = login(app.test_client(), make_user("office", OFFICE_UNIT))
     url = f"/assignments/review?unit={units[OWN_UNIT].id}"
     db.session.expire_all()
     with count_queries() as few:

@@ -11,7 +11,8 @@ import requests
 from sqlalchemy import func, select
 
 from models import Assignment, AuditEntry, ExtensionRequest, Notification, ProgressUpdate
-from tests.test_assignments_pages import OFFICE_UNIT, OWN_UNIT, PASSWORD, TODAY, make_assignment
+from tests.factories import PASSWORD
+from tests.test_assignments_pages import OFFICE_UNIT, OWN_UNIT, TODAY, make_assignment
 from tracker.services import assignments as workflow
 
 DECISION_KINDS = ("extension_approved", "extension_refused")

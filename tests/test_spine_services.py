@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from models import Activity, Assignment, AuditEntry, Plan, ProgressUpdate, Task, TaskGroup, Unit
 from models import db as _db
-from tests.factories import make_plan
+from tests.factories import login, make_plan
 from tracker.domain.status import Status, compute_status
 from tracker.services import dashboards, seed
 from tracker.services.assignments import update_progress
@@ -201,7 +201,7 @@ def test_dashboard_defaults_to_the_latest_plans_of_the_users_own_province(client
     """The demo holds Hà Giang's 2023 plan and Hậu Giang's 2024 letter: Hà Giang's office starts on its own."""
     seed.seed_demo(today=date(2024, 12, 1))
     db.session.commit()
-    client.post("/login", data={"username": "vanphong", "password": seed.DEMO_PASSWORD})
+    login(client, "vanphong", seed.DEMO_PASSWORD)
     page = client.get("/dashboard").get_data(as_text=True)
     selected = page[page.index('name="plan"'):page.index("</select>", page.index('name="plan"'))]
     assert 'selected>2023 · HG-KSTTHC-2023' in selected

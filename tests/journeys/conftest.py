@@ -30,12 +30,12 @@ from pathlib import Path
 import pytest
 
 from tests.axe import axe_violations
+from tests.browser_support import DESKTOP, OVERFLOW_JS, PHONE
+from tests.browser_support import login as browser_login
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out" / "journeys"
 PASSWORD = "dondoc2023"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
 #: screenshots stop this far down: a page taller than this is a finding of its own, not worth 40 MB of PNG
 SHOT_MAX_HEIGHT = 8000
 #: the Redis database the journeys' product uses when TEST_REDIS_URL is set (the rest of the suite uses 15)
@@ -259,7 +259,7 @@ class Visits:
         self._shoot(page, OUT / f"{name}-desktop.png", DESKTOP["width"])
         violations = axe_violations(page)
         page.set_viewport_size(PHONE)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(OVERFLOW_JS)
         height = self._shoot(page, OUT / f"{name}-phone.png", PHONE["width"])
         page.set_viewport_size(DESKTOP)
         self.pages.append(Visit(name, page.url, overflow, height, violations))
@@ -291,17 +291,8 @@ def login(browser, product):
     contexts = []
 
     def _login(username: str, password: str = PASSWORD, locale: str = "vi-VN"):
-        context = browser.new_context(locale=locale, viewport=DESKTOP, accept_downloads=True,
-                                      base_url=product.base)
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        page.click("form:has(input[name=password]) button[type=submit]")
-        page.wait_for_load_state()
-        assert "/login" not in page.url, f"{username} could not sign in: {page.inner_text('main')[:500]}"
+        page = browser_login(browser, product.base, username, password, locale=locale, accept_downloads=True)
+        contexts.append(page.context)
         return page
 
     yield _login

@@ -5,7 +5,7 @@ import re
 
 import openpyxl
 
-from tests.journeys.conftest import PHONE
+from tests.browser_support import PHONE
 from tests.journeys.pages import flashes, kpi, submit
 
 

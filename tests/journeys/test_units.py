@@ -2,7 +2,7 @@
 with an uploaded PDF, the completion reported, an extension asked."""
 import pytest
 
-from tests.journeys.conftest import PHONE
+from tests.browser_support import PHONE
 from tests.journeys.pages import flashes, kpi, submit
 
 EVIDENCE = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n" \
