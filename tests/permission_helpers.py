@@ -1,4 +1,7 @@
 """Shared pieces of the per-area permission tests: who belongs where, the cases, the assertion."""
+from sqlalchemy import func, select
+
+from models import AuditEntry
 
 #: the unit each role's test user belongs to (unit users in Sở Tư pháp)
 UNIT_OF_ROLE = {"admin": "HG-VPUB", "office": "HG-VPUB", "leader": "HG", "unit_officer": "HG-STP",
@@ -25,3 +28,8 @@ def assert_permission(response, expected, detail: str = "") -> None:
         assert response.headers["Location"].startswith("/login")
     else:
         assert response.status_code == expected, detail
+
+
+def audit_count(db) -> int:
+    """How many audit entries there are (a refused request must not add one)."""
+    return db.session.scalar(select(func.count(AuditEntry.id)))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models import AuditEntry, User
 from tests.factories import PASSWORD, login, post_login
 from tests.permission_helpers import assert_permission, open_as, role_cases
+from tests.responses import page_text
 from tracker.i18n import select_locale
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -25,10 +26,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 302, "office": 302, "leader": 302, "unit_officer": 302, "unit_head": 302}),
 ]
 
-
-
-def page_text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 
 from models import AuditEntry, Unit, User
 from tests.permission_helpers import assert_permission, open_as, role_cases
+from tests.responses import page_text
 from tracker import clock
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -14,10 +15,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 200, "office": 200, "leader": 403, "unit_officer": 403, "unit_head": 403}),
 ]
 
-
-
-def page_text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def table_of(page: str) -> str:

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Unit, UnitKind
-from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
+from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, audit_count, role_cases
+from tests.responses import page_text
 from tracker import clock
 from tracker.domain.assignees import parse_assignees, resolve_assignees
 from tracker.services.units import unit_infos
@@ -45,10 +46,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
 
 
 
-def audit_count(db) -> int:
-    return db.session.scalar(select(func.count(AuditEntry.id)))
-
-
 def kind_id(db, code: str) -> int:
     return db.session.scalar(select(UnitKind.id).where(UnitKind.code == code))
 
@@ -61,10 +58,6 @@ def unit_form(db, **overrides) -> dict:
             "valid_from": "01/01/2020", "email": "vietvinh@hagiang.gov.vn"}
     data.update(overrides)
     return data
-
-
-def page_text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 # --- permissions ----------------------------------------------------------------------------------------------

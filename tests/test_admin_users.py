@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from models import AuditEntry, User
 from tests.factories import PASSWORD, login, post_login
-from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, role_cases
+from tests.permission_helpers import UNIT_OF_ROLE, assert_permission, audit_count, role_cases
+from tests.responses import page_text
 from tracker.services.accounts import create_user
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -27,14 +28,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 400, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
 ]
 
-
-
-def page_text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def audit_count(db) -> int:
-    return db.session.scalar(select(func.count(AuditEntry.id)))
 
 
 def table_of(page: str) -> str:

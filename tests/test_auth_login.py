@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 from models import LoginAttempt, User
 from tests.factories import PASSWORD, post_login
 from tests.permission_helpers import assert_permission, open_as, role_cases
+from tests.responses import page_text
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
 #: The login page redirects a logged-in user home; logout is a POST that always lands on the login page.
@@ -17,10 +18,6 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
 ]
 
 WRONG_MESSAGE = "Tên đăng nhập hoặc mật khẩu không đúng"
-
-
-def page_text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def logged_in(client) -> bool:

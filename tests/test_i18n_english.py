@@ -11,6 +11,7 @@ import pytest
 
 from models import Assignment
 from tests.factories import login, make_plan, post_login
+from tests.responses import ok_page
 from tracker import i18n_tools
 
 #: no route of its own: the language switch (/lang/<code>) and /account/ belong to auth and account
@@ -36,11 +37,6 @@ def plan_world(db, units):
     return {"plan": plan.id, "overdue": assignments[1].id}
 
 
-def _page(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return html.unescape(response.get_data(as_text=True))
-
-
 def _choose(client, code: str, next_url: str = "/") -> None:
     response = client.post(f"/lang/{code}", data={"next": next_url})
     assert response.status_code == 302
@@ -56,7 +52,7 @@ def test_flask_babel_reads_the_project_catalog(app):
 
 
 def test_login_page_is_vietnamese_by_default(client, db):
-    page = _page(client.get("/login"))
+    page = ok_page(client.get("/login"))
     assert '<html lang="vi">' in page
     assert "Tên đăng nhập" in page and "Ghi nhớ đăng nhập" in page
     assert "Username" not in page
@@ -64,7 +60,7 @@ def test_login_page_is_vietnamese_by_default(client, db):
 
 def test_login_page_in_english_after_choosing_it(client, db):
     _choose(client, "en", "/login")
-    page = _page(client.get("/login"))
+    page = ok_page(client.get("/login"))
     assert '<html lang="en">' in page
     for label in ("Log in", "Username", "Password", "Remember me"):
         assert label in page
@@ -79,25 +75,25 @@ def test_login_page_in_english_after_choosing_it(client, db):
 
 def test_switching_back_to_vietnamese(client, db):
     _choose(client, "en")
-    assert "Log in" in _page(client.get("/login"))
+    assert "Log in" in ok_page(client.get("/login"))
     _choose(client, "vi")
-    page = _page(client.get("/login"))
+    page = ok_page(client.get("/login"))
     assert "Đăng nhập" in page and "Log in" not in page
 
 
 def test_unknown_language_keeps_vietnamese(client, db):
     _choose(client, "fr")
-    assert "Tên đăng nhập" in _page(client.get("/login"))
+    assert "Tên đăng nhập" in ok_page(client.get("/login"))
 
 
 def test_dashboard_in_both_languages(client, login_as, plan_world):
     login_as("office")
-    page = _page(client.get("/dashboard"))
+    page = ok_page(client.get("/dashboard"))
     assert "Tổng quan thực hiện kế hoạch" in page and "Quá hạn (chưa hoàn thành)" in page
     assert "33,3%" in page and "14/12/2023" in page
 
     _choose(client, "en", "/dashboard")
-    page = _page(client.get("/dashboard"))
+    page = ok_page(client.get("/dashboard"))
     for label in ("Plan implementation overview", "Overdue", "Overdue (not done)", "Assignments", "By task group",
                   "By unit", "Due within 7 days", ">Plans</a>", "Log out"):
         assert label in page
@@ -109,11 +105,11 @@ def test_dashboard_in_both_languages(client, login_as, plan_world):
 
 def test_plan_list_in_english(client, login_as, plan_world):
     login_as("office")
-    page = _page(client.get("/plans/"))
+    page = ok_page(client.get("/plans/"))
     assert "Kế hoạch và văn bản chỉ đạo" in page and "33,3%" in page
 
     _choose(client, "en", "/plans/")
-    page = _page(client.get("/plans/"))
+    page = ok_page(client.get("/plans/"))
     for label in ("Plans and directives", "Add plan", "Done rate", "Overdue", "KH-I18N"):
         assert label in page
     for label in ("Kế hoạch và văn bản chỉ đạo", "Thêm kế hoạch", "Tỷ lệ HT", "Quá hạn"):
@@ -124,11 +120,11 @@ def test_plan_list_in_english(client, login_as, plan_world):
 def test_assignment_page_in_english(client, login_as, plan_world):
     login_as("unit_officer", "HG-STP")
     url = f"/assignments/{plan_world['overdue']}"
-    page = _page(client.get(url))
+    page = ok_page(client.get(url))
     assert "Hạn gốc" in page and "Quá hạn (chưa hoàn thành)" in page
 
     _choose(client, "en", url)
-    page = _page(client.get(url))
+    page = ok_page(client.get(url))
     for label in ("Activity 1.2", "Original deadline", "Current deadline", "Overdue (not done)", "Update progress",
                   "Save progress", "Report completion", "Lead"):
         assert label in page
@@ -145,7 +141,7 @@ def test_saved_language_follows_the_user_to_a_new_session(app, client, login_as,
     db.session.refresh(user)
     assert user.locale == "en"
     other_browser = login(app.test_client(), user)
-    page = _page(other_browser.get("/plans/"))
+    page = ok_page(other_browser.get("/plans/"))
     assert "Plans and directives" in page
 
 

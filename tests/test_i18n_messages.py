@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from models import Assignment, AuditEntry, Notification, PlanImport
 from tests.factories import login, make_plan
+from tests.responses import ok_page
 from tracker import i18n_tools
 from tracker.services import assignments as workflow
 from tracker.services.errors import WorkflowError
@@ -21,11 +22,6 @@ DUE = date(2023, 12, 14)
 @pytest.fixture(scope="session", autouse=True)
 def _english(english_catalog):
     """Every test here reads the English catalog (tests/conftest.py compiles it when stale)."""
-
-
-def _page(response) -> str:
-    assert response.status_code == 200, response.status_code
-    return html.unescape(response.get_data(as_text=True))
 
 
 def _choose(client, code: str) -> None:
@@ -51,7 +47,7 @@ def decided_extension(db, units, make_user):
 
 
 def _audit_table(client) -> str:
-    page = _page(client.get("/admin/audit"))
+    page = ok_page(client.get("/admin/audit"))
     return page[page.index("<table"):page.index("</table>")]
 
 
@@ -201,10 +197,10 @@ def returned_work(db, units, make_user):
 
 def test_event_notification_in_the_readers_language(client, returned_work):
     login(client, returned_work)
-    page = _page(client.get("/notifications"))
+    page = ok_page(client.get("/notifications"))
     assert "Trả lại kết quả: 1.1 Hoạt động 0" in page and "Lý do: Thiếu phụ lục" in page
     _choose(client, "en")
-    page = _page(client.get("/notifications"))
+    page = ok_page(client.get("/notifications"))
     assert "Returned: 1.1 Hoạt động 0" in page and "Reason: Thiếu phụ lục" in page
     assert "Trả lại kết quả" not in page and "Văn phòng UBND tỉnh trả lại" not in page
 
@@ -229,7 +225,7 @@ def test_rows_written_before_message_keys_keep_their_text(client, db, make_user)
                                 subject="Tiêu đề cũ", body="Nội dung cũ"))
     db.session.commit()
     login(client, officer)
-    page = _page(client.get("/notifications"))
+    page = ok_page(client.get("/notifications"))
     assert "Tiêu đề cũ" in page and "Nội dung cũ" in page
 
 
@@ -254,10 +250,10 @@ def test_digest_in_both_languages(client, digest_for_officer):
     assert digest.subject == "Đôn Đốc 17/03/2025: 1 việc đến hạn trong 7 ngày, 1 việc quá hạn"
     assert "còn 3 ngày" in digest.body and "quá hạn 6 ngày" in digest.body and "(phối hợp)" in digest.body
     login(client, officer)
-    page = _page(client.get("/notifications"))
+    page = ok_page(client.get("/notifications"))
     assert "Sắp đến hạn" in page and "còn 3 ngày" in page and "(phối hợp)" in page
     _choose(client, "en")
-    page = _page(client.get("/notifications"))
+    page = ok_page(client.get("/notifications"))
     assert "Đôn Đốc 17/03/2025: 1 task due within 7 days, 1 task overdue" in page
     assert "Due soon" in page and "3 days left" in page and "6 days overdue" in page and "(supporting)" in page
     for vietnamese in ("Sắp đến hạn", "còn 3 ngày", "việc quá hạn", "phối hợp"):
@@ -351,13 +347,13 @@ def test_report_title_in_the_readers_language(client, db, units, make_user):
                                                       "formats": ["pdf"]})
     report = db.session.scalars(select(Report)).one()
     assert report.title == "Báo cáo tổng kết năm 2023", response.status_code  # stored in the source language
-    page = _page(client.get("/reports/"))
+    page = ok_page(client.get("/reports/"))
     assert "Year-end report 2023" in page and "Báo cáo tổng kết năm 2023" not in page
-    page = _page(client.get(f"/reports/{report.id}"))
+    page = ok_page(client.get(f"/reports/{report.id}"))
     assert "<h1>Year-end report 2023</h1>" in page
     office.locale = "vi"
     db.session.commit()
-    page = _page(client.get(f"/reports/{report.id}"))
+    page = ok_page(client.get(f"/reports/{report.id}"))
     assert "<h1>Báo cáo tổng kết năm 2023</h1>" in page
 
 

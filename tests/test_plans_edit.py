@@ -8,17 +8,12 @@ from sqlalchemy import func, select
 from models import Activity, Assignment, AuditEntry, Plan, ProgressUpdate, Task, TaskGroup, Unit, UnitKind
 from tests.factories import make_plan
 from tests.plans_helpers import SNV, STP, assignments_of
+from tests.responses import visible_text
 
 PLAN_FORM = {"code": "KH-MOI-2024", "kind": "plan", "title": "Kế hoạch kiểm soát thủ tục hành chính năm 2024",
              "year": "2024", "issuer": "UBND tỉnh Hà Giang", "doc_type": "Quyết định", "doc_number": "99/QĐ-UBND",
              "doc_date": "05/01/2024", "signer": "Nguyễn Văn Sơn", "declared_groups": "4", "declared_tasks": "18",
              "declared_activities": "57"}
-
-
-def _text(response) -> str:
-    html = response.get_data(as_text=True)
-    html = html[html.find("<main"):]
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&amp;", "&")
 
 
 def _count(db, model) -> int:
@@ -60,7 +55,7 @@ def test_create_plan_saves_the_source_document_and_audits(client, db, units, log
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity_type == "Plan",
                                                        AuditEntry.entity_id == plan.id))
     assert entry.action == "create" and entry.user_id == office.id
-    page = _text(client.get(f"/plans/{plan.id}"))
+    page = visible_text(client.get(f"/plans/{plan.id}"))
     assert "Quyết định số 99/QĐ-UBND ngày 05/01/2024" in page
 
 
@@ -70,7 +65,7 @@ def test_directive_is_a_plan_of_its_own_kind(client, db, units, login_as):
                 doc_date="22/10/2024", title="Khắc phục hạn chế Bộ chỉ số 766")
     assert client.post("/plans/new", data=data).status_code == 302
     assert db.session.scalar(select(Plan.kind).where(Plan.code == "CV-1487")) == "directive"
-    assert "Văn bản chỉ đạo" in _text(client.get("/plans/?kind=directive"))
+    assert "Văn bản chỉ đạo" in visible_text(client.get("/plans/?kind=directive"))
 
 
 def test_create_plan_without_title_changes_nothing(client, db, units, login_as):
@@ -78,14 +73,14 @@ def test_create_plan_without_title_changes_nothing(client, db, units, login_as):
     before = _audit_count(db)
     response = client.post("/plans/new", data=dict(PLAN_FORM, title="  "))
     assert response.status_code == 200
-    assert "Hãy nhập tên kế hoạch" in _text(response)
+    assert "Hãy nhập tên kế hoạch" in visible_text(response)
     assert _count(db, Plan) == 0 and _audit_count(db) == before
 
 
 def test_create_plan_with_impossible_date_or_bad_year(client, db, units, login_as):
     login_as("office")
     response = client.post("/plans/new", data=dict(PLAN_FORM, doc_date="31/02/2023", year="hai nghìn"))
-    text = _text(response)
+    text = visible_text(response)
     assert response.status_code == 200
     assert "Ngày 31/02/2023 không tồn tại" in text
     assert "Năm phải là số nguyên" in text
@@ -98,7 +93,7 @@ def test_duplicate_plan_code_is_refused(client, db, units, login_as):
     before = (_count(db, Plan), _audit_count(db))
     response = client.post("/plans/new", data=PLAN_FORM)
     assert response.status_code == 200
-    assert "Mã kế hoạch KH-MOI-2024 đã được dùng" in _text(response)
+    assert "Mã kế hoạch KH-MOI-2024 đã được dùng" in visible_text(response)
     assert (_count(db, Plan), _audit_count(db)) == before
 
 
@@ -124,7 +119,7 @@ def test_edit_plan_then_a_stale_form_gets_409(client, db, units, login_as):
     assert client.post(f"/plans/{plan.id}/edit", data=dict(data, title="Tên mới thứ nhất")).status_code == 302
     stale = client.post(f"/plans/{plan.id}/edit", data=dict(data, title="Tên mới thứ hai"))
     assert stale.status_code == 409
-    assert "Kế hoạch này vừa được người khác sửa" in _text(stale)
+    assert "Kế hoạch này vừa được người khác sửa" in visible_text(stale)
     db.session.expire_all()
     assert db.session.get(Plan, plan.id).title == "Tên mới thứ nhất"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity_type == "Plan", AuditEntry.action == "update"))
@@ -137,7 +132,7 @@ def test_edit_plan_refuses_a_code_in_use_and_a_new_year_once_activities_exist(cl
     login_as("office")
     data = dict(PLAN_FORM, code="KH-KHAC", year="2024", version=str(plan.version))
     response = client.post(f"/plans/{plan.id}/edit", data=data)
-    text = _text(response)
+    text = visible_text(response)
     assert response.status_code == 200
     assert "Mã kế hoạch KH-KHAC đã được dùng" in text
     assert "Không đổi được năm khi kế hoạch đã có hoạt động" in text
@@ -163,14 +158,14 @@ def test_add_and_edit_group_and_task(client, db, units, login_as):
                        ).status_code == 302
     db.session.expire_all()
     assert db.session.get(Task, task.id).title == "Số hoá hồ sơ, kết quả"
-    text = _text(client.get(f"/plans/{plan.id}"))
+    text = visible_text(client.get(f"/plans/{plan.id}"))
     assert "II. Đổi mới cơ chế một cửa" in text and "1. Số hoá hồ sơ, kết quả" in text
     assert text.index("I. Nhóm nhiệm vụ số 1") < text.index("II. Đổi mới cơ chế một cửa")
     # a missing title is named, nothing saved
     bad = client.post(f"/plans/groups/{group.id}/edit", data={"number": "II", "title": ""})
-    assert bad.status_code == 200 and "Hãy nhập tên nhóm nhiệm vụ" in _text(bad)
+    assert bad.status_code == 200 and "Hãy nhập tên nhóm nhiệm vụ" in visible_text(bad)
     bad = client.post(f"/plans/groups/{group.id}/tasks/new", data={"number": "", "title": "x"})
-    assert "Hãy nhập số thứ tự nhiệm vụ" in _text(bad)
+    assert "Hãy nhập số thứ tự nhiệm vụ" in visible_text(bad)
     assert _count(db, Task) == 2
 
 
@@ -185,7 +180,7 @@ def test_new_activity_with_collective_assignees_expands_to_each_active_unit(clie
         "number": "1.2", "content": "Công khai 100% thủ tục hành chính", "product": "100%",
         "lead_text": "Các sở, ban, ngành", "coordinating_text": "Văn phòng UBND tỉnh",
         "deadline_text": "Trước ngày 01/4/2023"})
-    assert response.status_code == 302, _text(response)
+    assert response.status_code == 302, visible_text(response)
     activity = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.number == "1.2"))
     assert response.headers["Location"].endswith(f"/plans/activities/{activity.id}")
     assert activity.due_date == date(2023, 4, 1) and activity.deadline_text == "Trước ngày 01/4/2023"
@@ -210,7 +205,7 @@ def test_per_level_targets_are_kept_per_level(client, db, units, login_as):
     assert response.status_code == 302
     activity = db.session.scalar(select(Activity).where(Activity.number == "1.2"))
     assert activity.targets == {"province": "100%", "district": "95%", "commune": "90%"}
-    text = _text(client.get(f"/plans/activities/{activity.id}"))
+    text = visible_text(client.get(f"/plans/activities/{activity.id}"))
     assert "Cấp tỉnh: 100%" in text and "Cấp huyện: 95%" in text and "Cấp xã: 90%" in text
 
 
@@ -224,10 +219,10 @@ def test_impossible_deadline_is_named_on_the_field_and_nothing_saved(client, db,
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert re.search(r'has-error">\s*<label for="deadline_text"', html)
-    assert "Ngày 31/02/2023 không tồn tại" in _text(response)
+    assert "Ngày 31/02/2023 không tồn tại" in visible_text(response)
     unclear = client.post(f"/plans/activities/{activity.id}/edit",
                           data=_activity_form(activity, deadline_text="khi nào xong"))
-    assert "Không hiểu thời hạn «khi nào xong»" in _text(unclear)
+    assert "Không hiểu thời hạn «khi nào xong»" in visible_text(unclear)
     assert (_count(db, Activity), _count(db, Assignment), _audit_count(db)) == before
     db.session.expire_all()
     assert db.session.get(Activity, activity.id).deadline_text == "Quý IV/2023"
@@ -239,7 +234,7 @@ def test_missing_content_and_unknown_footnote_are_named(client, db, units, login
     login_as("office")
     response = client.post(f"/plans/activities/{activity.id}/edit",
                            data=_activity_form(activity, content="", footnotes="1, 7"))
-    text = _text(response)
+    text = visible_text(response)
     assert "Hãy nhập nội dung hoạt động" in text and "Kế hoạch không có chú thích 7" in text
     db.session.expire_all()
     assert db.session.get(Activity, activity.id).version == activity.version
@@ -253,7 +248,7 @@ def test_unknown_unit_is_warned_with_a_suggestion_and_nothing_changes_until_conf
     data = _activity_form(activity, coordinating_text="Văn phòng UBND tỉnh; Sở Tư phap Hà Giag")
     response = client.post(f"/plans/activities/{activity.id}/edit", data=data)
     assert response.status_code == 200
-    text = _text(response)
+    text = visible_text(response)
     assert "không tìm thấy đơn vị «Sở Tư phap Hà Giag» (gợi ý: Sở Tư pháp" in text
     assert "chưa lưu" in text and 'name="accept_unknown"' in response.get_data(as_text=True)
     assert (_count(db, Assignment), _audit_count(db)) == before
@@ -262,7 +257,7 @@ def test_unknown_unit_is_warned_with_a_suggestion_and_nothing_changes_until_conf
     # the user insists: saved, the unknown name is reported again, no assignment is made for it
     confirmed = client.post(f"/plans/activities/{activity.id}/edit", data=dict(data, accept_unknown="y"),
                             follow_redirects=True)
-    assert "không tìm thấy đơn vị «Sở Tư phap Hà Giag»" in _text(confirmed)
+    assert "không tìm thấy đơn vị «Sở Tư phap Hà Giag»" in visible_text(confirmed)
     db.session.expire_all()
     assert db.session.get(Activity, activity.id).coordinating_text == "Văn phòng UBND tỉnh; Sở Tư phap Hà Giag"
     assert _count(db, Assignment) == before[0]
@@ -297,7 +292,7 @@ def test_a_unit_that_already_reported_keeps_its_assignment(client, db, units, lo
     login_as("office")
     response = client.post(f"/plans/activities/{activity.id}/edit",
                            data=_activity_form(activity, lead_text="Sở Nội vụ"), follow_redirects=True)
-    assert "Sở Tư pháp đã báo cáo nên vẫn giữ phân công" in _text(response)
+    assert "Sở Tư pháp đã báo cáo nên vẫn giữ phân công" in visible_text(response)
     assert db.session.get(Assignment, stp.id) is not None
 
 
@@ -314,7 +309,7 @@ def test_stale_activity_edit_gets_409_and_overwrites_nothing(client, db, units, 
     stale = client.post(f"/plans/activities/{activity.id}/edit",
                         data=_activity_form(activity, product="80%", version=opened))
     assert stale.status_code == 409
-    assert "Hoạt động này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu" in _text(stale)
+    assert "Hoạt động này vừa được người khác sửa. Dữ liệu của bạn chưa được lưu" in visible_text(stale)
     db.session.expire_all()
     assert db.session.get(Activity, activity.id).product == "70%"
     assert _audit_count(db) == audits
@@ -342,7 +337,7 @@ def test_delete_activity_without_history_and_refusal_with_history(client, db, un
                                                       AuditEntry.entity_id == first_id,
                                                       AuditEntry.action == "delete")) is not None
     refused = client.post(f"/plans/activities/{second_id}/delete", follow_redirects=True)
-    assert "Hoạt động đã có báo cáo tiến độ nên không thể xoá" in _text(refused)
+    assert "Hoạt động đã có báo cáo tiến độ nên không thể xoá" in visible_text(refused)
     db.session.expire_all()
     assert db.session.get(Activity, second_id) is not None
     assert client.get(f"/plans/activities/{first_id}/delete").status_code == 405

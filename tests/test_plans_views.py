@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from models import Activity, Assignment, AuditEntry, ProgressUpdate, TaskGroup, Unit, UnitKind
 from tests.factories import make_plan, plan_data
 from tests.plans_helpers import STP, SVH, VPUB, assignments_of
+from tests.responses import visible_text
 from tracker import clock
 from tracker.services import plans as plans_service
 from tracker.views.plans import ACTIVITIES_PER_PAGE
@@ -55,13 +56,6 @@ TODAY = date(YEAR, 11, 20)
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch):
     monkeypatch.setattr(clock, "today", lambda: TODAY)
-
-
-def _text(response) -> str:
-    """The page's visible text, tags stripped and whitespace collapsed."""
-    html = response.get_data(as_text=True)
-    html = html[html.find("<main"):]
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&amp;", "&").replace("&#34;", '"')
 
 
 def _activity_ids_on_page(response) -> list[int]:
@@ -129,7 +123,7 @@ def test_plan_list_shows_source_document_counts_and_rollup(client, db, units, lo
     login_as("office")
     response = client.get("/plans/")
     assert response.status_code == 200
-    text = _text(response)
+    text = visible_text(response)
     assert "Quyết định số 210/QĐ-UBND ngày 17/02/2023" in text
     assert "Văn bản số 1487/UBND-NC ngày 22/10/2024" in text
     assert "Văn bản chỉ đạo" in text
@@ -150,7 +144,7 @@ def test_plan_list_for_unit_user_only_plans_of_their_scope(client, db, units, lo
                                                            Assignment.unit_id == _unit_id(db, STP)))
     db.session.commit()
     login_as("unit_officer", STP)
-    text = _text(client.get("/plans/"))
+    text = visible_text(client.get("/plans/"))
     assert mine.code in text and other.code not in text
     # the roll-up counts only the unit's own assignments
     own = len(assignments_of(mine.id, _unit_id(db, STP)))
@@ -162,9 +156,9 @@ def test_plan_list_filters_by_year_and_kind(client, db, units, login_as):
     make_plan()
     make_plan(code="CT-2024", year=2024, activities=1, kind="directive")
     login_as("leader", "HG")
-    assert "CT-2024" not in _text(client.get("/plans/?year=2023"))
-    assert "KH-THU-2023" in _text(client.get("/plans/?year=2023"))
-    assert "KH-THU-2023" not in _text(client.get("/plans/?kind=directive"))
+    assert "CT-2024" not in visible_text(client.get("/plans/?year=2023"))
+    assert "KH-THU-2023" in visible_text(client.get("/plans/?year=2023"))
+    assert "KH-THU-2023" not in visible_text(client.get("/plans/?kind=directive"))
 
 
 # ---------------------------------------------------------------------------------------------- the tree
@@ -176,7 +170,7 @@ def test_tree_of_the_real_2023_plan_names_the_decision_and_the_gaps(client, db, 
     login_as("office")
     response = client.get(f"/plans/{plan.id}")
     assert response.status_code == 200
-    text = _text(response)
+    text = visible_text(response)
     assert "Quyết định số 210/QĐ-UBND ngày 17/02/2023" in text
     present = db.session.scalar(select(func.count(Activity.id)).where(Activity.plan_id == plan.id))
     assert present == report.activities
@@ -191,7 +185,7 @@ def test_tree_shows_facts_deadline_and_every_responsible_unit(client, db, units,
     plan = make_plan(activities=3)
     login_as("office")
     response = client.get(f"/plans/{plan.id}")
-    text, html = _text(response), response.get_data(as_text=True)
+    text, html = visible_text(response), response.get_data(as_text=True)
     # per-level targets, original deadline wording and the computed due date
     assert "Cấp tỉnh: 100%" in text and "Cấp huyện: 60%" in text and "Cấp xã: 30%" in text
     assert "Quý IV/2023 → hạn tính 31/12/2023" in text
@@ -215,7 +209,7 @@ def test_tree_statuses_and_rollups_per_activity_task_group_plan(client, db, unit
     _confirm(db, lead, date(YEAR, 10, 1))
     login_as("office")
     response = client.get(f"/plans/{plan.id}")
-    text = _text(response)
+    text = visible_text(response)
     all_rows = assignments_of(plan.id)
     overdue = [a for a in all_rows if a.state == "open" and a.due_date < TODAY]
     assert "Hoàn thành đúng hạn" in text and "Quá hạn (chưa hoàn thành)" in text
@@ -263,7 +257,7 @@ def test_tree_filters_by_group_unit_status_and_due_window(client, db, units, log
 def test_tree_bad_filters_get_a_vietnamese_message(client, db, units, login_as):
     plan = make_plan(activities=2)
     login_as("office")
-    text = _text(client.get(f"/plans/{plan.id}?due_from=31/02/2023&status=bogus"))
+    text = visible_text(client.get(f"/plans/{plan.id}?due_from=31/02/2023&status=bogus"))
     assert "Hạn từ ngày: Ngày 31/02/2023 không tồn tại" in text
     assert "Trạng thái «bogus» không có" in text
 
@@ -307,8 +301,8 @@ def test_tree_paginates_by_activity_and_keeps_headings(client, db, units, login_
     second = client.get(f"/plans/{plan.id}?page=2")
     first_ids, second_ids = _activity_ids_on_page(first), _activity_ids_on_page(second)
     assert len(first_ids) == ACTIVITIES_PER_PAGE and len(second_ids) == 5 and not set(first_ids) & set(second_ids)
-    assert "II. Nhóm nhiệm vụ số 2" in _text(second) and "II.1. Nhiệm vụ 2.1" in _text(second)
-    assert "Trang 1/2" in _text(first)
+    assert "II. Nhóm nhiệm vụ số 2" in visible_text(second) and "II.1. Nhiệm vụ 2.1" in visible_text(second)
+    assert "Trang 1/2" in visible_text(first)
     # roll-ups cover the whole plan, not only the page
     total = len(assignments_of(plan.id))
     assert f'data-kpi="total">{total}<' in second.get_data(as_text=True)
@@ -393,7 +387,7 @@ def test_activity_page_shows_facts_footnotes_assignments_and_history(client, db,
         "version": str(activity.version)})
     assert edit.status_code == 302
     response = client.get(f"/plans/activities/{activity.id}")
-    text = _text(response)
+    text = visible_text(response)
     assert "Hoạt động 1.1" in text and activity.content in text
     assert "Quý III/2023 → hạn tính 30/09/2023" in text
     assert "(1) Theo công thức (b/a). Trong đó: a là tổng số hồ sơ" in text
@@ -415,7 +409,7 @@ def test_activity_page_for_unit_user_hides_other_units_and_history(client, db, u
     login_as("unit_officer", STP)
     response = client.get(f"/plans/activities/{shared.id}")
     assert response.status_code == 200
-    text = _text(response)
+    text = visible_text(response)
     units_section = text.split("Đơn vị thực hiện", 1)[1]
     assert "Sở Tư pháp" in units_section and "Sở Nội vụ Phối hợp" not in units_section
     assert "Lịch sử thay đổi" not in text
@@ -430,9 +424,9 @@ def test_activity_page_history_paginates(client, db, units, login_as):
                                   summary=f"Sửa lần {index}"))
     db.session.commit()
     login_as("admin")
-    first = _text(client.get(f"/plans/activities/{activity.id}"))
+    first = visible_text(client.get(f"/plans/activities/{activity.id}"))
     assert "Sửa lần 24" in first and "Sửa lần 0 " not in first and "Trang 1/2" in first
-    assert "Sửa lần 0 " in _text(client.get(f"/plans/activities/{activity.id}?hp=2"))
+    assert "Sửa lần 0 " in visible_text(client.get(f"/plans/activities/{activity.id}?hp=2"))
 
 
 def test_tree_unit_lines_survive_units_of_all_kinds(client, db, units, login_as):
@@ -446,5 +440,5 @@ def test_tree_unit_lines_survive_units_of_all_kinds(client, db, units, login_as)
                                   state_before="open", state_after="open", percent=10))
     db.session.commit()
     login_as("office")
-    text = _text(client.get(f"/plans/{plan.id}")).split("khớp điều kiện", 1)[1]
+    text = visible_text(client.get(f"/plans/{plan.id}")).split("khớp điều kiện", 1)[1]
     assert text.index("Sở Tư pháp Chủ trì") < text.index("Văn phòng UBND tỉnh Phối hợp") < text.index(district.name)
