@@ -19,3 +19,10 @@ def visible_text(response) -> str:
     page = response.get_data(as_text=True)
     page = page[page.find("<main"):]
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)).replace("&amp;", "&").replace("&#34;", '"')
+
+
+def version_on_page(html: str) -> str:
+    """The optimistic-lock version the page's form carries."""
+    match = re.search(r'name="version" type="hidden" value="(\d+)"', html)
+    assert match, "no version field on the page"
+    return match.group(1)

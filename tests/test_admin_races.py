@@ -4,8 +4,6 @@ Two levels: the forms (both opened at the same version, posted at the same momen
 server, each request on its own database connection), and the database itself (two sessions read the row,
 the first commits, the second's UPDATE carries the old version and is refused).
 """
-import re
-import threading
 
 import pytest
 import requests
@@ -13,41 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, Unit, User
+from tests.live_support import http_login, post_at_once
+from tests.responses import version_on_page
 from tracker.services import accounts
 from tracker.services import units as unit_service
 from tracker.services.errors import ConflictError
-
-PASSWORD = "matkhau123"  # conftest's make_user
-
-
-def _login(base: str, user: User) -> requests.Session:
-    session = requests.Session()
-    response = session.post(f"{base}/login", data={"username": user.username, "password": PASSWORD},
-                            allow_redirects=False)
-    assert response.status_code == 302
-    return session
 
 
 def _opened_version(session: requests.Session, url: str) -> str:
     page = session.get(url)
     assert page.status_code == 200
-    return re.search(r'name="version" type="hidden" value="(\d+)"', page.text).group(1)
-
-
-def _post_at_once(posts: list[tuple[requests.Session, str, dict]]) -> list[requests.Response]:
-    barrier = threading.Barrier(len(posts))
-    responses: list = [None] * len(posts)
-
-    def run(index: int, session, url, data):
-        barrier.wait()
-        responses[index] = session.post(url, data=data, allow_redirects=False, timeout=60)
-
-    threads = [threading.Thread(target=run, args=(i, *post)) for i, post in enumerate(posts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return responses
+    return version_on_page(page.text)
 
 
 def _audit_count(db, entity_type: str, entity_id: int) -> int:
@@ -63,7 +37,7 @@ def _audit_count(db, entity_type: str, entity_id: int) -> int:
 def test_two_simultaneous_unit_saves_one_wins_one_conflict(app, db, units, make_user, live_server, attempt):
     stp = units["HG-STP"]
     url = f"{live_server}/admin/units/{stp.id}/edit"
-    sessions = [_login(live_server, make_user("admin")) for _ in range(2)]
+    sessions = [http_login(live_server, make_user("admin")) for _ in range(2)]
     versions = [_opened_version(session, url) for session in sessions]
     assert versions[0] == versions[1] == str(stp.version)
     names = ["Sở Tư pháp (bản của người thứ nhất)", "Sở Tư pháp (bản của người thứ hai)"]
@@ -71,7 +45,7 @@ def test_two_simultaneous_unit_saves_one_wins_one_conflict(app, db, units, make_
                              "aliases": "", "valid_from": "", "email": "", "version": version})
              for session, name, version in zip(sessions, names, versions, strict=True)]
 
-    responses = _post_at_once(posts)
+    responses = post_at_once(posts)
 
     assert sorted(r.status_code for r in responses) == [302, 409], [r.status_code for r in responses]
     winner = next(i for i, r in enumerate(responses) if r.status_code == 302)
@@ -88,7 +62,7 @@ def test_two_simultaneous_unit_saves_one_wins_one_conflict(app, db, units, make_
 def test_two_simultaneous_user_saves_one_wins_one_conflict(app, db, units, make_user, live_server, attempt):
     target = make_user("unit_officer", "HG-STP", username="mot-nguoi-hai-admin")
     url = f"{live_server}/admin/users/{target.id}/edit"
-    sessions = [_login(live_server, make_user("admin")) for _ in range(2)]
+    sessions = [http_login(live_server, make_user("admin")) for _ in range(2)]
     versions = [_opened_version(session, url) for session in sessions]
     assert versions[0] == versions[1] == str(target.version)
     emails = ["thu-nhat@sua.cung-luc", "thu-hai@sua.cung-luc"]
@@ -96,7 +70,7 @@ def test_two_simultaneous_user_saves_one_wins_one_conflict(app, db, units, make_
                              "unit_id": target.unit_id, "active": "y", "version": version})
              for session, email, version in zip(sessions, emails, versions, strict=True)]
 
-    responses = _post_at_once(posts)
+    responses = post_at_once(posts)
 
     assert sorted(r.status_code for r in responses) == [302, 409], [r.status_code for r in responses]
     winner = next(i for i, r in enumerate(responses) if r.status_code == 302)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from models import Activity, Assignment, Attachment, AuditEntry, ExtensionRequest, Plan, ProgressUpdate
 from tests.factories import login, make_plan
 from tests.permission_helpers import assert_permission
+from tests.responses import version_on_page
 from tracker import clock
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
@@ -66,13 +67,6 @@ def make_assignment(db, units, unit_code: str = OWN_UNIT, due: date | None = Non
     db.session.add(assignment)
     db.session.commit()
     return assignment.id
-
-
-def version_on_page(html: str) -> str:
-    """The optimistic-lock version the page's form carries."""
-    match = re.search(r'name="version" type="hidden" value="(\d+)"', html)
-    assert match, "no version field on the page"
-    return match.group(1)
 
 
 def post_progress(client, assignment_id: int, version: str, *, percent: int = 50, note: str = "", submit=False,

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from models import Activity, Assignment, AuditEntry, Plan, ProgressUpdate, Task, TaskGroup, Unit, UnitKind
 from tests.factories import make_plan
 from tests.plans_helpers import SNV, STP, assignments_of
-from tests.responses import visible_text
+from tests.responses import page_text, version_on_page, visible_text
 
 PLAN_FORM = {"code": "KH-MOI-2024", "kind": "plan", "title": "Kế hoạch kiểm soát thủ tục hành chính năm 2024",
              "year": "2024", "issuer": "UBND tỉnh Hà Giang", "doc_type": "Quyết định", "doc_number": "99/QĐ-UBND",
@@ -35,10 +35,6 @@ def _activity_form(activity: Activity, **changes) -> dict:
             "version": str(activity.version)}
     data.update(changes)
     return data
-
-
-def _version_in_form(response) -> str:
-    return re.search(r'name="version" type="hidden" value="(\d+)"', response.get_data(as_text=True)).group(1)
 
 
 # ---------------------------------------------------------------------------------------------- plans
@@ -113,7 +109,7 @@ def test_edit_plan_then_a_stale_form_gets_409(client, db, units, login_as):
     plan = make_plan()
     login_as("office")
     form = client.get(f"/plans/{plan.id}/edit")
-    version = _version_in_form(form)
+    version = version_on_page(page_text(form))
     assert 'value="17/02/2023"' in form.get_data(as_text=True)
     data = dict(PLAN_FORM, code=plan.code, year="2023", doc_date="17/02/2023", version=version)
     assert client.post(f"/plans/{plan.id}/edit", data=dict(data, title="Tên mới thứ nhất")).status_code == 302
@@ -300,7 +296,7 @@ def test_stale_activity_edit_gets_409_and_overwrites_nothing(client, db, units, 
     plan = make_plan()
     activity = _first_activity(db, plan.id)
     login_as("office")
-    opened = _version_in_form(client.get(f"/plans/activities/{activity.id}/edit"))
+    opened = version_on_page(page_text(client.get(f"/plans/activities/{activity.id}/edit")))
     # a colleague saves first, from a form opened at the same version
     colleague = client.post(f"/plans/activities/{activity.id}/edit",
                             data=_activity_form(activity, product="70%", version=opened))

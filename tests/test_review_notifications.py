@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 
 from models import Notification, Plan, User
 from tests.factories import login
+from tests.responses import version_on_page
 from tests.test_assignments_pages import (
     OFFICE_UNIT,
     OWN_UNIT,
@@ -14,7 +15,6 @@ from tests.test_assignments_pages import (
     _clean_evidence,  # noqa: F401  (autouse: evidence files removed after each test)
     make_assignment,
     post_progress,
-    version_on_page,
 )
 from tracker import messages
 from tracker.domain.reminders import DigestCounts

@@ -4,46 +4,16 @@ Real concurrency: each poster has its own HTTP session (its own login), all wait
 once to werkzeug's threaded server, so each request runs in its own thread with its own database connection
 (SQLite here, PostgreSQL with TEST_DATABASE_URL).
 """
-import threading
 from datetime import timedelta
 
-import requests
 from sqlalchemy import func, select
 
 from models import Assignment, AuditEntry, ExtensionRequest, Notification, ProgressUpdate
-from tests.factories import PASSWORD
+from tests.live_support import http_login, post_at_once
 from tests.test_assignments_pages import OFFICE_UNIT, OWN_UNIT, TODAY, make_assignment
 from tracker.services import assignments as workflow
 
 DECISION_KINDS = ("extension_approved", "extension_refused")
-
-
-def _sessions(base: str, users) -> list[requests.Session]:
-    sessions = []
-    for user in users:
-        session = requests.Session()
-        response = session.post(f"{base}/login", data={"username": user.username, "password": PASSWORD},
-                                allow_redirects=False)
-        assert response.status_code == 302
-        sessions.append(session)
-    return sessions
-
-
-def _post_at_once(posts: list[tuple[requests.Session, str, dict]]) -> list[requests.Response]:
-    """Post every (session, url, data) at the same moment; the responses in the same order."""
-    barrier = threading.Barrier(len(posts))
-    responses: list = [None] * len(posts)
-
-    def run(index: int, session, url, data):
-        barrier.wait()
-        responses[index] = session.post(url, data=data, allow_redirects=False, timeout=60)
-
-    threads = [threading.Thread(target=run, args=(i, *post)) for i, post in enumerate(posts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return responses
 
 
 def _pending_extension(db, units, make_user):
@@ -77,11 +47,11 @@ def _decision_facts(db, assignment_id: int, extension_id: int) -> dict:
 def test_double_click_refusal_records_one_refusal(app, db, units, make_user, live_server):
     assignment_id, extension_id, version = _pending_extension(db, units, make_user)
     office = make_user("office", OFFICE_UNIT)
-    session = _sessions(live_server, [office])[0]
+    session = http_login(live_server, office)
     url = f"{live_server}/assignments/extensions/{extension_id}/decide"
     data = {"note": "Không có căn cứ", "refuse": "x", "version": str(version)}
 
-    responses = _post_at_once([(session, url, data), (session, url, data)])
+    responses = post_at_once([(session, url, data), (session, url, data)])
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [302, 409], statuses
@@ -97,13 +67,13 @@ def test_double_click_refusal_records_one_refusal(app, db, units, make_user, liv
 def test_ten_approvals_and_ten_refusals_at_once_one_decision_wins(app, db, units, make_user, live_server):
     assignment_id, extension_id, version = _pending_extension(db, units, make_user)
     offices = [make_user("office", OFFICE_UNIT) for _ in range(20)]
-    sessions = _sessions(live_server, offices)
+    sessions = [http_login(live_server, user) for user in offices]
     url = f"{live_server}/assignments/extensions/{extension_id}/decide"
     posts = [(s, url, {"note": "Ý kiến", ("approve" if i % 2 else "refuse"): "x", "version": str(version),
                        "back": "queue"})
              for i, s in enumerate(sessions)]
 
-    responses = _post_at_once(posts)
+    responses = post_at_once(posts)
 
     assert all(r.status_code in (302, 303) for r in responses), [r.status_code for r in responses]
     # what each poster then reads on the queue: the success message, or the conflict
@@ -132,12 +102,12 @@ def test_simultaneous_confirm_and_return_one_wins(app, db, units, make_user, liv
     db.session.commit()
     version = assignment.version
     offices = [make_user("office", OFFICE_UNIT) for _ in range(10)]
-    sessions = _sessions(live_server, offices)
+    sessions = [http_login(live_server, user) for user in offices]
     url = f"{live_server}/assignments/{assignment_id}/review"
     posts = [(s, url, {"version": str(version), "reason": "Thiếu phụ lục",
                        ("confirm" if i % 2 else "send_back"): "x"}) for i, s in enumerate(sessions)]
 
-    responses = _post_at_once(posts)
+    responses = post_at_once(posts)
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [302] + [409] * 9, statuses
@@ -154,11 +124,11 @@ def test_double_click_extension_request_records_one_request(app, db, units, make
     assignment_id = make_assignment(db, units, due=TODAY + timedelta(days=5))
     officer = make_user("unit_officer", OWN_UNIT)
     office = make_user("office", OFFICE_UNIT)
-    session = _sessions(live_server, [officer])[0]
+    session = http_login(live_server, officer)
     url = f"{live_server}/assignments/{assignment_id}/extension"
     data = {"requested_due": f"{TODAY + timedelta(days=40):%d/%m/%Y}", "reason": "Chờ số liệu", "ask": "x"}
 
-    responses = _post_at_once([(session, url, data), (session, url, data)])
+    responses = post_at_once([(session, url, data), (session, url, data)])
 
     assert sorted(r.status_code for r in responses) == [302, 409], [r.status_code for r in responses]
     assert "Đã có một đề nghị gia hạn đang chờ xử lý" in next(r.text for r in responses if r.status_code == 409)
@@ -171,7 +141,7 @@ def test_second_extension_request_after_the_first_gets_the_same_conflict(app, db
     # a double-click whose second post arrives after the first finished (what a loaded server does) is the
     # same conflict as two that race: it failed with a 400 before, and the race test above flickered
     assignment_id = make_assignment(db, units, due=TODAY + timedelta(days=5))
-    session = _sessions(live_server, [make_user("unit_officer", OWN_UNIT)])[0]
+    session = http_login(live_server, make_user("unit_officer", OWN_UNIT))
     url = f"{live_server}/assignments/{assignment_id}/extension"
     data = {"requested_due": f"{TODAY + timedelta(days=40):%d/%m/%Y}", "reason": "Chờ số liệu", "ask": "x"}
     first = session.post(url, data=data, allow_redirects=False)

@@ -19,8 +19,8 @@ from models import (
     Task,
     TaskGroup,
 )
-from tests.factories import make_plan as make_bare_plan
-from tests.plans_helpers import STP, make_plan, plan_data
+from tests.factories import make_plan, plan_data
+from tests.plans_helpers import STP
 from tests.test_plan_import_files import build_xlsx, curated
 from tracker.services import plan_import, plans, reminders
 from tracker.services.assignments import update_progress
@@ -47,7 +47,7 @@ def _files(root: Path) -> list[Path]:
 
 
 def test_plan_services_refuse_a_unit_officer_and_write_nothing(db, units, make_user):
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+    plan = make_plan()
     group = db.session.scalar(select(TaskGroup).where(TaskGroup.plan_id == plan.id))
     task = db.session.scalar(select(Task).where(Task.group_id == group.id))
     activity = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id))
@@ -79,7 +79,7 @@ def test_plan_services_refuse_a_unit_officer_and_write_nothing(db, units, make_u
 
 def test_plan_import_services_refuse_a_unit_officer_and_write_nothing(app, db, units, make_user, tmp_path):
     content = build_xlsx(curated())
-    plan = make_plan(activities=1, groups=1, tasks_per_group=1)
+    plan = make_plan()
     draft = plan_import.create_preview(None, "phu-luc.xlsx", content, upload_root=tmp_path, max_bytes=MAX,
                                        overrides={"code": "KH-DRAFT"})
     db.session.commit()
@@ -120,7 +120,7 @@ def test_a_lost_race_leaves_the_callers_transaction_to_the_caller(db, units, mak
     """A service that loses a race raises a conflict; it does not roll back what its caller did before calling it
     (here the caller keeps its own work by calling the service inside a savepoint)."""
     officer = make_user("unit_officer", STP)
-    plan = make_bare_plan(db, unit_ids=[units[STP].id])
+    plan = make_plan(unit_ids=[units[STP].id])
     assignment = db.session.scalar(select(Assignment).where(Assignment.plan_id == plan.id))
     db.session.commit()
     seen = assignment.version
