@@ -13,9 +13,10 @@ import flask_babel
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event, text
 
 from models import db as _db
+from tests.databases import create_schema, drop_schema, pg_url, with_search_path, worker
 from tests.factories import PASSWORD, login
 from tracker import create_app
 
@@ -23,42 +24,24 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 OUT_DIR = Path(__file__).resolve().parent / "out"
 
 
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-
-
 def _schema() -> str:
     """This worker's PostgreSQL schema; the run's pid keeps concurrent runs (two engineers, CI) apart."""
     run = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
-    return f"dondoc_test_{_worker()}_{run}"
+    return f"dondoc_test_{worker()}_{run}"
 
 
 def _database_url(tmp_root: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        return f"sqlite:///{tmp_root / f'test-{_worker()}.sqlite3'}"
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    schema = _schema()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
+        return f"sqlite:///{tmp_root / f'test-{worker()}.sqlite3'}"
+    create_schema(url, _schema())
+    return with_search_path(pg_url(url), _schema())
 
 
 def _drop_test_schema() -> None:
     """Leave the shared PostgreSQL database as we found it."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        return
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    schema = _schema()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    engine.dispose()
+    if os.environ.get("TEST_DATABASE_URL"):
+        drop_schema(os.environ["TEST_DATABASE_URL"], _schema())
 
 
 class FreshUserClient(FlaskClient):

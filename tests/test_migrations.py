@@ -4,24 +4,28 @@ import os
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from models import db
+from tests.databases import create_schema, drop_schema, pg_url, with_search_path
 from tracker import create_app
+
+
+def _schema() -> str:
+    return f"dondoc_migrations_{os.getpid()}"
 
 
 def _fresh_url(tmp_path) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"dondoc_migrations_{os.getpid()}"
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    create_schema(url, _schema())
+    return with_search_path(pg_url(url), _schema())
+
+
+def _drop_schema() -> None:
+    if os.environ.get("TEST_DATABASE_URL"):
+        drop_schema(os.environ["TEST_DATABASE_URL"], _schema())
 
 
 def test_upgrade_gives_the_models_schema_and_downgrade_undoes_it(tmp_path):
@@ -36,11 +40,7 @@ def test_upgrade_gives_the_models_schema_and_downgrade_undoes_it(tmp_path):
             remaining = set(db.inspect(conn).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
-    if os.environ.get("TEST_DATABASE_URL"):
-        engine = create_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS dondoc_migrations_{os.getpid()} CASCADE"))
-        engine.dispose()
+    _drop_schema()
 
 
 def test_locking01_gives_existing_rows_version_1_and_downgrades_with_data(tmp_path):
@@ -70,8 +70,4 @@ def test_locking01_gives_existing_rows_version_1_and_downgrades_with_data(tmp_pa
             assert "version" not in {column["name"] for column in db.inspect(conn).get_columns("unit")}
         downgrade(revision="base")
         db.engine.dispose()
-    if os.environ.get("TEST_DATABASE_URL"):
-        engine = create_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS dondoc_migrations_{os.getpid()} CASCADE"))
-        engine.dispose()
+    _drop_schema()

@@ -32,6 +32,7 @@ import pytest
 from tests.axe import axe_violations
 from tests.browser_support import DESKTOP, OVERFLOW_JS, PHONE
 from tests.browser_support import login as browser_login
+from tests.databases import create_schema, drop_schema, with_search_path, worker
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out" / "journeys"
@@ -86,14 +87,6 @@ def smtp():
 
 
 # ------------------------------------------------------------------------------------------- product
-
-
-def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-
-
-def _pg_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
 
 
 def _redis_url(url: str) -> str:
@@ -187,17 +180,10 @@ def product(tmp_path_factory, smtp):
                MAIL_PORT=str(smtp_port), PYTHONUNBUFFERED="1", WEB_CONCURRENCY="2")
     schema = None
     if os.environ.get("TEST_DATABASE_URL"):
-        from sqlalchemy import create_engine, text
-
         run = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
-        schema = f"dondoc_journeys_{_worker()}_{run}"
-        engine = create_engine(_pg_url(os.environ["TEST_DATABASE_URL"]))
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        engine.dispose()
-        url = os.environ["TEST_DATABASE_URL"]
-        env["DATABASE_URL"] = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+        schema = f"dondoc_journeys_{worker()}_{run}"
+        create_schema(os.environ["TEST_DATABASE_URL"], schema)
+        env["DATABASE_URL"] = with_search_path(os.environ["TEST_DATABASE_URL"], schema)
     if os.environ.get("TEST_REDIS_URL"):
         env["REDIS_URL"] = _redis_url(os.environ["TEST_REDIS_URL"])
         _flush_redis(env["REDIS_URL"])
@@ -218,12 +204,7 @@ def product(tmp_path_factory, smtp):
         if env.get("REDIS_URL"):
             _flush_redis(env["REDIS_URL"])
         if schema:
-            from sqlalchemy import create_engine, text
-
-            engine = create_engine(_pg_url(os.environ["TEST_DATABASE_URL"]))
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            engine.dispose()
+            drop_schema(os.environ["TEST_DATABASE_URL"], schema)
         OUT.mkdir(parents=True, exist_ok=True)
         shutil.copy(log, OUT / "launch.log")
 
