@@ -1,13 +1,22 @@
-"""Real HTTP against the live test server (conftest's live_server): logged-in sessions, simultaneous posts.
+"""Real HTTP against the live test server (conftest's live_server): logged-in sessions, simultaneous posts;
+a free port for the servers the tests start.
 
 Each requests.Session has its own cookies, and werkzeug's threaded server runs each request in its own thread
 with its own database connection: real concurrency, unlike the Flask test client.
 """
+import socket
 import threading
 
 import requests
 
 from tests.factories import PASSWORD
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on at 127.0.0.1 (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def http_login(base: str, user, password: str = PASSWORD) -> requests.Session:

@@ -4,7 +4,6 @@ whose worker died ends failed with its reason (the sweep's reaper) and can be ma
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from jobs import reminders as reminder_jobs
 from jobs import reports as report_jobs
 from models import Notification, Report, ReportVersion, utcnow
 from tests.factories import login, make_plan
+from tests.live_support import free_port
 from tests.test_reminders_mail import Mailbox, _world, smtp_server  # noqa: F401  (fixture)
 from tracker import launch, redis_conn
 from tracker.jobs_queue import QUEUE_NAME
@@ -30,12 +30,6 @@ from tracker.services import reports as report_service
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:
@@ -69,7 +63,7 @@ class RedisServer:
 def redis_server():
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed")
-    server = RedisServer(_free_port())
+    server = RedisServer(free_port())
     server.start()
     yield server
     server.stop()
@@ -188,7 +182,7 @@ def test_supervisor_restarts_a_process_that_dies_and_leaves_the_others_running(t
 
 def test_make_run_keeps_the_web_up_when_the_worker_or_redis_dies(tmp_path):
     """`python -m tracker.launch` as `make run` starts it: kill the worker, then the embedded Redis."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, INSTANCE_PATH=str(tmp_path / "instance"), PORT=str(port), TZ="UTC",
                DATABASE_URL=f"sqlite:///{tmp_path / 'instance' / 'dondoc.sqlite3'}", WEB_CONCURRENCY="1",
                MAIL_SERVER="127.0.0.1", MAIL_PORT="1")

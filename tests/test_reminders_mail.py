@@ -1,5 +1,4 @@
 """Email delivery against a real SMTP server on loopback (aiosmtpd): content, retries, failures, exactly once."""
-import socket
 from datetime import date, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 
 from models import DeliveryAttempt, Notification
 from tests.factories import login
+from tests.live_support import free_port
 from tests.reminders_support import make_assignments
 from tracker.services import mail, reminders
 
@@ -39,16 +39,10 @@ class Mailbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture()
 def smtp_server(app, monkeypatch):
     """Start a loopback SMTP server on demand; MAIL_PORT points at it (or at nothing until started)."""
-    port = _free_port()
+    port = free_port()
     monkeypatch.setitem(app.config, "MAIL_PORT", port)
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
     monkeypatch.setitem(app.config, "BASE_URL", "https://dondoc.example.gov.vn")

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from tests.axe import axe_violations
 from tests.browser_support import DESKTOP, OVERFLOW_JS, PHONE
 from tests.browser_support import login as browser_login
 from tests.databases import create_schema, drop_schema, with_search_path, worker
+from tests.live_support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "out" / "journeys"
@@ -69,18 +69,12 @@ class KeepingHandler:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def smtp():
     from aiosmtpd.controller import Controller
 
     handler = KeepingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield handler, controller.port
     controller.stop()
@@ -172,7 +166,7 @@ def product(tmp_path_factory, smtp):
     """The running product: web, worker and cron through honcho, as `make run` starts them."""
     _handler, smtp_port = smtp
     instance = tmp_path_factory.mktemp("journeys-instance")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "BASE_URL", "SECRET_KEY", "FLASK_APP", "PORT"}
            and not k.startswith(("PYTEST_", "MAIL_"))}
