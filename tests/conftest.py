@@ -236,6 +236,17 @@ def browser(chromium_session):
 
 
 @pytest.fixture(scope="session")
+def report_fonts():
+    """The fonts the reports embed (tracker.reports.fonts.find_fonts); the test is skipped without them."""
+    from tracker.reports.fonts import FontMissingError, find_fonts
+
+    try:
+        return find_fonts()
+    except FontMissingError as error:
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="session")
 def english_catalog(app):
     """Compile the English catalog when the .mo is missing or older than the .po (`make translations` does it too)."""
     from tracker import i18n_tools

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from models import Plan, Report, ReportFile, ReportVersion
 from tests.factories import login, make_plan
 from tracker import jobs_queue
-from tracker.reports.fonts import FontMissingError, find_fonts
 from tracker.services import reports as service
 from tracker.services.frameworks import load_shipped_frameworks
 
@@ -175,15 +174,8 @@ def plan_2023(db, units):
     return plan
 
 
-def _fonts_or_skip():
-    try:
-        find_fonts()
-    except FontMissingError as error:
-        pytest.skip(str(error))
-
-
-def test_office_report_is_made_by_the_worker_and_kept_per_version(app, db, units, plan_2023, make_user, test_queue):
-    _fonts_or_skip()
+def test_office_report_is_made_by_the_worker_and_kept_per_version(app, db, units, plan_2023, make_user, test_queue,
+                                                                  report_fonts):
     client = login(app.test_client(), make_user("office"))
     response = client.post("/reports/new/year", data={
         "year": "2023", "plans": ["KH-KSTTHC-2023"], "unit": "", "framework": "", "formats": ["pdf", "docx", "xlsx"],
@@ -268,8 +260,8 @@ def test_unit_user_makes_only_its_own_unit_report(app, db, units, plan_2023, mak
     assert other.get(f"/reports/{report.id}/v1/xlsx").status_code == 403
 
 
-def test_a_failing_job_leaves_no_file_and_says_why(app, db, units, plan_2023, make_user, test_queue, monkeypatch):
-    _fonts_or_skip()
+def test_a_failing_job_leaves_no_file_and_says_why(app, db, units, plan_2023, make_user, test_queue, monkeypatch,
+                                                   report_fonts):
     office = make_user("office")
     report = service.create_report(office, "year", "Báo cáo hỏng", {"year": 2023, "plan_codes": ["KH-DA-XOA"]}, {},
                                    ["pdf"], None)

@@ -24,18 +24,10 @@ from tracker.reports.document import (
     to_json,
 )
 from tracker.reports.docx import render_docx
-from tracker.reports.fonts import FontMissingError, find_fonts
 from tracker.reports.xlsx import render_xlsx
 
 A4 = (595.28, 841.89)
 MM = 72 / 25.4
-
-
-def _fonts_or_skip():
-    try:
-        return find_fonts()
-    except FontMissingError as error:
-        pytest.skip(str(error))
 
 
 def small_document(rows: int = 40, with_chart: bool = True) -> Document:
@@ -64,8 +56,7 @@ def small_document(rows: int = 40, with_chart: bool = True) -> Document:
 
 
 @pytest.fixture(scope="module")
-def rendered_pdf() -> bytes:
-    _fonts_or_skip()
+def rendered_pdf(report_fonts) -> bytes:
     return pdf_module.render_pdf(small_document())
 
 
@@ -135,8 +126,8 @@ def test_same_document_gives_the_same_pdf_bytes(rendered_pdf):
     assert pdf_module.render_pdf(small_document()) == rendered_pdf
 
 
-def test_url_fetcher_refuses_local_files_and_network():
-    fonts = _fonts_or_skip()
+def test_url_fetcher_refuses_local_files_and_network(report_fonts):
+    fonts = report_fonts
     fetch = pdf_module.restrictive_fetcher(fonts.paths())
     for url in ("file:///etc/passwd", "http://example.com/x.png", "https://127.0.0.1/", "ftp://x/y"):
         with pytest.raises(pdf_module.FetchRefused):
@@ -146,8 +137,7 @@ def test_url_fetcher_refuses_local_files_and_network():
     assert fetch("data:text/plain;base64,eA==")
 
 
-def test_a_narrative_cannot_pull_local_files_into_the_pdf(monkeypatch):
-    _fonts_or_skip()
+def test_a_narrative_cannot_pull_local_files_into_the_pdf(monkeypatch, report_fonts):
     document = small_document(rows=1, with_chart=False)
     document.body.append(Block("paragraph", text='<img src="file:///etc/passwd"> <link href="http://x/y.css">'))
     refused = []
@@ -183,8 +173,7 @@ def test_xlsx_keeps_numbers_numeric_with_number_formats():
     assert [c.value for c in next(r for r in chart_sheet.iter_rows() if r[0].value == "Quá hạn")] == ["Quá hạn", 88]
 
 
-def test_docx_has_headings_a4_margins_and_repeating_table_headers():
-    _fonts_or_skip()
+def test_docx_has_headings_a4_margins_and_repeating_table_headers(report_fonts):
     word = open_docx(io.BytesIO(render_docx(small_document(rows=5))))
     headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:2] == ["I. KẾT QUẢ THỰC HIỆN KẾ HOẠCH", "II. KẾT QUẢ CÁC CHỈ SỐ"]

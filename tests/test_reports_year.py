@@ -21,7 +21,6 @@ from models import Plan
 from models import db as _db
 from tests.conftest import empty_database
 from tracker.domain.formatting import fmt_int, fmt_percent
-from tracker.reports.fonts import FontMissingError, find_fonts
 from tracker.reports.generate import build_document, render
 
 AS_OF = date(2023, 12, 31)
@@ -34,12 +33,8 @@ OUT_DIR = __import__("pathlib").Path(__file__).resolve().parent / "out"
 
 
 @pytest.fixture(scope="module")
-def seeded(app):
+def seeded(app, report_fonts):
     """Seed once, build the documents and files once; yields a dict of what the tests read."""
-    try:
-        find_fonts()
-    except FontMissingError as error:
-        pytest.skip(str(error))
     from tracker.services import accounts, dashboards, indicator_seed, plans, seed, units
 
     with app.app_context():
