@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import make_plan
+from tests.factories import login, make_plan
 from tracker.reports.document import to_json
 from tracker.reports.generate import build_document
 from tracker.services.frameworks import FRAMEWORKS_DIR, by_code, load_framework_text
@@ -58,7 +58,7 @@ class StandInScores:
 
 @pytest.fixture()
 def plan(db, units):
-    plan = make_plan(db, code="KH-2023", year=2023, activities=2, unit_ids=[units[code].id for code, _ in UNITS],
+    plan = make_plan(code="KH-2023", year=2023, activities=2, unit_ids=[units[code].id for code, _ in UNITS],
                      due=date(2023, 6, 30))
     db.session.commit()
     return plan
@@ -68,19 +68,13 @@ def _text(document) -> str:
     return json.dumps(to_json(document), ensure_ascii=False)
 
 
-def _login(client, user) -> None:
-    response = client.post("/login", data={"username": user.username, "password": "matkhau123"})
-    assert response.status_code == 302
-
-
 def test_a_framework_loaded_on_the_admin_page_is_offered_and_printed(app, db, units, plan, make_user):
     admin, office = make_user("admin"), make_user("office")
-    admin_client, office_client = app.test_client(), app.test_client()
-    _login(admin_client, admin)
+    admin_client = login(app.test_client(), admin)
     response = admin_client.post("/indicators/frameworks/load", content_type="multipart/form-data",
                                  data={"file": (io.BytesIO(UPLOADED.encode()), "tu-may-nguoi-dung.yaml")})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    _login(office_client, office)
+    office_client = login(app.test_client(), office)
     for url in ("/reports/new/year", "/reports/new/notice"):
         page = office_client.get(url).get_data(as_text=True)
         assert 'value="766-thu"' in page, url
