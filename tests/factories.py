@@ -105,6 +105,11 @@ class World:
     #: form data posted to a rule (so allowed POSTs pass validation where it matters)
     post_data: dict = field(default_factory=dict)
 
+    def client(self, app, visitor: str):
+        """A fresh test client logged in as the world's user `visitor` ("anon": nobody)."""
+        client = app.test_client()
+        return client if visitor == "anon" else login(client, self.users[visitor], self.password)
+
 
 def build_world(db, make_user) -> World:
     """Users of every role (unit users in HG-STP, one outsider in HG-SNV) and a plan assigned to HG-STP."""

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEntry, Unit
-from tests.factories import build_world, login, post_login
+from tests.factories import build_world, post_login
 
 VISITORS = ("anon", "admin", "office", "leader", "unit_officer", "unit_head")
 #: ids no database row can have: past PostgreSQL's 32-bit integer, past SQLite's 64-bit one, absurd, negative
@@ -98,13 +98,7 @@ def world(db, units, make_user):
 @pytest.fixture()
 def clients(app, world):
     """A logged-in test client per visitor."""
-    result = {}
-    for visitor in VISITORS:
-        client = app.test_client()
-        if visitor != "anon":
-            login(client, world.users[visitor], world.password)
-        result[visitor] = client
-    return result
+    return {visitor: world.client(app, visitor) for visitor in VISITORS}
 
 
 def _changes(db) -> tuple:

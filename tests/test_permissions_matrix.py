@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import build_world, login
+from tests.factories import build_world
 
 OK, FORBIDDEN, LOGIN, NOT_FOUND = "ok", "403", "login", "404"
 VISITORS = ("anon", "admin", "office", "leader", "unit_officer", "unit_head", "other_unit")
@@ -93,9 +93,7 @@ def test_every_route_is_covered(app):
 def test_route_permissions(app, world, method, rule, url, expected):
     concrete = url.format(**world.ids)
     for visitor in VISITORS:
-        client = app.test_client()
-        if visitor != "anon":
-            login(client, world.users[visitor], world.password)
+        client = world.client(app, visitor)
         response = client.open(concrete, method=method, data=world.post_data.get(rule, {}))
         got = _classify(response, visitor)
         want = expected[visitor]
