@@ -97,6 +97,7 @@ def db(app):
 
 
 def empty_database() -> None:
+    """Delete every row of every table (the db fixture's teardown; module-scoped fixtures call it too)."""
     tables = list(reversed(_db.metadata.sorted_tables))
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -147,9 +148,9 @@ def make_user(db, units):
 
 @pytest.fixture()
 def login_as(client, make_user):
-    """Log a test client (the test's own unless given) in as a fresh user of that role and unit; returns the user."""
+    """Log the test client in as a fresh user of that role and unit (tests.factories.login); returns the user."""
 
-    def _login(role: str, unit_code: str = "HG-VPUB", client=client):
+    def _login(role: str, unit_code: str = "HG-VPUB"):
         user = make_user(role, unit_code)
         login(client, user)
         return user
