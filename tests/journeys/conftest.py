@@ -267,6 +267,7 @@ def login(browser, product):
 
     def _login(username: str, password: str = PASSWORD, locale: str = "vi-VN"):
         page = browser_login(browser, product.base, username, password, locale=locale, accept_downloads=True)
+        page.context.set_default_timeout(30_000)
         contexts.append(page.context)
         return page
 
