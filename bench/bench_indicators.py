@@ -149,8 +149,8 @@ def generate(rng: random.Random) -> dict:
         db.session.flush()
         db.session.add(ActivityIndicator(activity_id=activity.id, node_id=leaves[index % len(leaves)].id))
         db.session.execute(insert(Assignment), [
-            {"activity_id": activity.id, "plan_id": plan.id, "unit_id": unit_id, "role": "lead", "due_date": due,
-             "state": "open", "percent": 0, "note": "", "started": rng.random() < 0.5, "version": 1,
+            {"activity_id": activity.id, "plan_id": plan.id, "unit_id": unit_id, "responsibility": "lead",
+             "due_date": due, "state": "open", "percent": 0, "note": "", "started": rng.random() < 0.5, "version": 1,
              "period_label": ""} for unit_id in rng.sample(unit_ids, 40)])
     db.session.commit()
     return {"units": len(unit_ids), "periods": len(periods), "scores": rows, "unit_id": unit_ids[17],

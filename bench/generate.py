@@ -101,7 +101,7 @@ def generate(years: int = 5, plans_per_year: int = 3, activities_per_plan: int =
                     completed = due + timedelta(days=rng.randint(-20, 15)) if state != "open" else None
                     assignment_rows.append({
                         "activity_id": activity_id, "plan_id": plan.id, "unit_id": unit_id,
-                        "role": "lead" if index == 0 else "coordinating", "period_label": "", "due_date": due,
+                        "responsibility": "lead" if index == 0 else "coordinating", "period_label": "", "due_date": due,
                         "state": state, "percent": 100 if completed else rng.choice((0, 30, 60)),
                         "started": roll < 0.9, "completed_on": completed,
                         "due_at_completion": due if completed else None, "version": 1,

@@ -15,7 +15,7 @@ def _check_version(_form, field) -> None:
 
 
 class ProgressForm(Form):
-    """A unit's progress update, or its report that the work is done."""
+    """A unit's progress update, or its submission that the work is done."""
 
     percent = IntegerField(_l("Tiến độ (%)"), validators=[
         InputRequired(_l("Hãy nhập tiến độ (%) từ 0 đến 100")),

@@ -7,7 +7,7 @@ from forms.base import Form
 from forms.fields import VnDateField
 
 
-class PolicyForm(Form):
+class ReminderPolicyForm(Form):
     """The office's reminder policy."""
 
     days_before = StringField(_l("Nhắc trước hạn (số ngày, cách nhau bởi dấu phẩy)"), validators=[

@@ -102,29 +102,29 @@ def deliver_events(keys: list[list[str]]) -> str:
         ids = [found[key] for key in wanted if key in found]
         if not ids:
             return "0"
-        report = mail.deliver_due(db.session.commit, ids=ids)
+        summary = mail.deliver_due(db.session.commit, ids=ids)
         db.session.commit()
-        _schedule_retry(report)
-        return report.line()
+        _schedule_retry(summary)
+        return summary.line()
 
 
 def _deliver_and_reschedule() -> str:
-    report = mail.deliver_due(db.session.commit)
+    summary = mail.deliver_due(db.session.commit)
     db.session.commit()
-    _progress(delivery=report.line())
-    _schedule_retry(report)
-    return report.line()
+    _progress(delivery=summary.line())
+    _schedule_retry(summary)
+    return summary.line()
 
 
-def _schedule_retry(report: mail.DeliveryReport) -> None:
+def _schedule_retry(summary: mail.DeliverySummary) -> None:
     # One delayed delivery at the earliest waiting email's time (workers run --with-scheduler), whether or not this
     # round failed: a round that sent the first retried email must still wake up for the next one. Never a second
     # one for the same time or earlier. The cron sweep is the safety net if Redis forgets it.
-    if report.next_attempt_at is None:
+    if summary.next_attempt_at is None:
         return
     from tracker.jobs_queue import enqueue
 
-    at = max(report.next_attempt_at, utcnow() + timedelta(seconds=1))
+    at = max(summary.next_attempt_at, utcnow() + timedelta(seconds=1))
     try:
         if _delivery_scheduled_by(at):
             return

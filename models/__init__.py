@@ -1,5 +1,5 @@
 """All models, re-exported. This package imports nothing from tracker, forms or jobs."""
-from .assignment import ASSIGNMENT_ROLES, Assignment, Attachment, ExtensionRequest, ProgressUpdate
+from .assignment import RESPONSIBILITIES, Assignment, Attachment, ExtensionRequest, ProgressUpdate
 from .audit import AuditEntry
 from .base import Base, TimestampMixin, db, utcnow
 from .indicator import (
@@ -21,7 +21,7 @@ from .unit import Unit, UnitKind
 from .user import ROLES, LoginAttempt, User
 
 __all__ = [
-    "ASSIGNMENT_ROLES", "PLAN_KINDS", "ROLES", "Activity", "Assignment", "Attachment", "AuditEntry", "Base",
+    "RESPONSIBILITIES", "PLAN_KINDS", "ROLES", "Activity", "Assignment", "Attachment", "AuditEntry", "Base",
     "ExtensionRequest", "LoginAttempt", "Plan", "ProgressUpdate", "Task", "TaskGroup", "TimestampMixin", "Unit",
     "UnitKind", "User", "db", "utcnow",
     "DayOverride", "DeliveryAttempt", "Notification", "ReminderPolicy", "ReminderScan", "UnitFlag",

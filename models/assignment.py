@@ -10,7 +10,7 @@ from .plan import Activity
 from .unit import Unit
 from .user import User
 
-ASSIGNMENT_ROLES = ("lead", "coordinating")
+RESPONSIBILITIES = ("lead", "coordinating")
 
 
 class Assignment(TimestampMixin, db.Model):
@@ -20,8 +20,8 @@ class Assignment(TimestampMixin, db.Model):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    #: "lead" (chủ trì) or "coordinating" (phối hợp)
-    role: Mapped[str] = mapped_column(String(20), default="lead")
+    #: "lead" (chủ trì) or "coordinating" (phối hợp); the column keeps its old name "role"
+    responsibility: Mapped[str] = mapped_column("role", String(20), default="lead")
     #: "" for a one-off activity; "Quý II/2023", "Tháng 3/2023" for a periodic occurrence
     period_label: Mapped[str] = mapped_column(String(60), default="")
     period_start: Mapped[date | None] = mapped_column(Date)

@@ -76,7 +76,7 @@ def make_plan(code: str = "KH-THU-2023", year: int = 2023, activities: int = 1, 
         due = date(year, 12, 14)
     plan, _report = load_plan(plan_data(code, year, activities, groups, tasks_per_group, due, **overrides))
     for activity in (a for g in plan.groups for t in g.tasks for a in t.activities):
-        db.session.add_all(Assignment(activity_id=activity.id, plan_id=plan.id, unit_id=unit_id, role="lead",
+        db.session.add_all(Assignment(activity_id=activity.id, plan_id=plan.id, unit_id=unit_id, responsibility="lead",
                                       due_date=due) for unit_id in unit_ids or ())
     db.session.commit()
     return plan

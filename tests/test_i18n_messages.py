@@ -38,12 +38,12 @@ def decided_extension(db, units, make_user):
     office = make_user("office", username="vp.lan")
     office.full_name = "Nguyễn Thị Lan"
     db.session.execute(delete(AuditEntry))
-    request = workflow.request_extension(officer, assignment, requested_due=date(2024, 1, 31), reason="Chờ số liệu",
-                                         today=date(2023, 12, 1))
+    extension = workflow.request_extension(officer, assignment, requested_due=date(2024, 1, 31), reason="Chờ số liệu",
+                                           today=date(2023, 12, 1))
     db.session.commit()
-    workflow.decide_extension(office, request, approve=True, note="Đồng ý", expected_version=request.version)
+    workflow.decide_extension(office, extension, approve=True, note="Đồng ý", expected_version=extension.version)
     db.session.commit()
-    return {"assignment": assignment.id, "office": office, "request": request.id}
+    return {"assignment": assignment.id, "office": office, "extension": extension.id}
 
 
 def _audit_table(client) -> str:

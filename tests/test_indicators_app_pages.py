@@ -179,8 +179,8 @@ def _assign(db, activity, unit_ids) -> None:
     from models import Assignment
 
     for unit_id in unit_ids:
-        db.session.add(Assignment(activity_id=activity.id, plan_id=activity.plan_id, unit_id=unit_id, role="lead",
-                                  due_date=activity.due_date))
+        db.session.add(Assignment(activity_id=activity.id, plan_id=activity.plan_id, unit_id=unit_id,
+                                  responsibility="lead", due_date=activity.due_date))
 
 
 @pytest.mark.parametrize("url", [
@@ -254,7 +254,7 @@ def test_indicator_page_shows_scores_trend_and_links(world, db, client):
     assert "12,10" in card
 
 
-def test_ratio_report_page_writes_nothing_when_read(world, db, client):
+def test_ratio_figures_page_writes_nothing_when_read(world, db, client):
     # a GET created the period row (and committed) just to show an empty form
     login(client, world["users"]["unit_officer"])
     before = db.session.scalar(select(func.count(Period.id)))
@@ -265,7 +265,7 @@ def test_ratio_report_page_writes_nothing_when_read(world, db, client):
     assert db.session.scalar(select(func.count(Period.id))) == before
 
 
-def test_ratio_report_computes_rate_and_points(world, db, client):
+def test_ratio_figures_computes_rate_and_points(world, db, client):
     login(client, world["users"]["unit_officer"])
     unit_id = world["ids"]["unit_id"]
     url = f"/indicators/units/{unit_id}/report?framework=766-2022&period=Q1/2025"
@@ -288,7 +288,7 @@ def test_ratio_report_computes_rate_and_points(world, db, client):
     assert db.session.get(Score, score.id).points == Decimal("9.0000")  # refused edits changed nothing
 
 
-def test_ratio_report_query_count_does_not_grow_with_ratio_indicators(world, db, client, count_queries):
+def test_ratio_figures_query_count_does_not_grow_with_ratio_indicators(world, db, client, count_queries):
     login(client, world["users"]["unit_officer"])
     unit_id = world["ids"]["unit_id"]
     ratio_counts = {code: sum(1 for node in db.session.scalars(select(FrameworkNode).join(Framework).where(
@@ -306,7 +306,7 @@ def test_ratio_report_query_count_does_not_grow_with_ratio_indicators(world, db,
     assert measure("766-2022") == measure("766-2025")
 
 
-def test_ratio_report_does_not_overwrite_published_scores(world, db, client, app):
+def test_ratio_figures_does_not_overwrite_published_scores(world, db, client, app):
     framework = by_code("766-2022")
     online = db.session.scalar(select(FrameworkNode).where(FrameworkNode.framework_id == framework.id,
                                                            FrameworkNode.code == "CLGQ"))

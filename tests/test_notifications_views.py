@@ -131,11 +131,11 @@ def test_event_notifications_reach_the_unit(db, make_user):
     db.session.add(update)
     db.session.flush()
     notifications.notify_review(update)
-    request = ExtensionRequest(assignment_id=assignment.id, requested_by_id=officer.id, current_due=date(2025, 6, 30),
-                               requested_due=date(2025, 7, 31), reason="Chờ số liệu", state="approved")
-    db.session.add(request)
+    extension = ExtensionRequest(assignment_id=assignment.id, requested_by_id=officer.id, current_due=date(2025, 6, 30),
+                                 requested_due=date(2025, 7, 31), reason="Chờ số liệu", state="approved")
+    db.session.add(extension)
     db.session.flush()
-    notifications.notify_extension_decided(request)
+    notifications.notify_extension_decided(extension)
     db.session.info.pop("dondoc_immediate_mail", None)  # no queue in this test
     db.session.commit()
     rows = db.session.execute(select(Notification.user_id, Notification.kind, Notification.email_state,

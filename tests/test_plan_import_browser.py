@@ -81,9 +81,9 @@ def test_import_a_word_plan_through_the_browser(app, db, both_provinces, make_us
     assert activities["1.1"].due_date == date(2024, 12, 31) and activities["1.2"].due_date == date(2024, 11, 30)
     assert activities["2.2"].due_date == date(2024, 6, 30)
 
-    def units_of(number, role):
+    def units_of(number, responsibility):
         return set(db.session.scalars(select(Unit.code).join(Assignment, Assignment.unit_id == Unit.id).where(
-            Assignment.activity_id == activities[number].id, Assignment.role == role)))
+            Assignment.activity_id == activities[number].id, Assignment.responsibility == responsibility)))
 
     assert units_of("1.1", "lead") == {"HG-STP"} and units_of("1.1", "coordinating") == {"HG-VPUB"}
     assert units_of("1.2", "lead") == {"HG-VPUB"}

@@ -272,11 +272,11 @@ def test_preview_then_commit_saves_tree_units_targets_and_deadlines(app, db, uni
 
     departments = {u.code for u in units.values() if u.kind.code == "department"}
     lead_12 = set(db.session.scalars(select(Unit.code).join(Assignment, Assignment.unit_id == Unit.id).where(
-        Assignment.activity_id == activities[("II", "1.2")].id, Assignment.role == "lead")))
+        Assignment.activity_id == activities[("II", "1.2")].id, Assignment.responsibility == "lead")))
     # "Các sở, ban, ngành (Sở Tư pháp, Sở Tài chính đã hoàn thành năm 2022)": every department but those two
     assert lead_12 == departments - {"HG-STP", "HG-STC"}
     coordinating_12 = set(db.session.scalars(select(Unit.code).join(Assignment, Assignment.unit_id == Unit.id).where(
-        Assignment.activity_id == activities[("II", "1.2")].id, Assignment.role == "coordinating")))
+        Assignment.activity_id == activities[("II", "1.2")].id, Assignment.responsibility == "coordinating")))
     assert coordinating_12 == {"HG-VPUB", "HG-STP", "HG-STC"}
     periods = db.session.scalar(select(func.count(func.distinct(Assignment.period_label))).where(
         Assignment.activity_id == activities[("II", "3.3")].id))

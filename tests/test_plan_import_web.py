@@ -161,7 +161,7 @@ def test_confirming_without_edits_keeps_the_issuing_unit(client, login_as, db, u
     assert plan.issuer_unit_id == units["HG"].id
     # "Các sở, ban, ngành" expanded to the Hà Giang departments
     coordinating = set(db.session.scalars(select(Unit.code).join(Assignment, Assignment.unit_id == Unit.id).where(
-        Assignment.plan_id == plan.id, Assignment.role == "coordinating")))
+        Assignment.plan_id == plan.id, Assignment.responsibility == "coordinating")))
     departments = {u.code for u in units.values() if u.kind.code == "department"}
     assert departments <= coordinating
 
@@ -215,7 +215,7 @@ def test_an_unresolved_lead_blocks_the_confirmation_naming_the_row(client, login
     plan = db.session.scalar(select(Plan).where(Plan.code == "HG-KS-2024"))
     activities = {a.number: a for a in db.session.scalars(select(Activity).where(Activity.plan_id == plan.id))}
     leads = set(db.session.scalars(select(Unit.code).join(Assignment, Assignment.unit_id == Unit.id).where(
-        Assignment.activity_id == activities["1.2"].id, Assignment.role == "lead")))
+        Assignment.activity_id == activities["1.2"].id, Assignment.responsibility == "lead")))
     assert leads == {"HG-SNV"}
     assert activities["1.3"].lead_text == ""
 
@@ -253,7 +253,8 @@ def test_the_apps_own_export_reimports_cleanly_through_the_web(client, login_as,
 
     def assignments(p):
         return sorted(db.session.execute(
-            select(Activity.number, Assignment.unit_id, Assignment.role, Assignment.period_label, Assignment.due_date)
+            select(Activity.number, Assignment.unit_id, Assignment.responsibility, Assignment.period_label,
+                   Assignment.due_date)
             .join(Activity, Assignment.activity_id == Activity.id).where(Assignment.plan_id == p.id)).all())
 
     assert assignments(again) == assignments(plan)

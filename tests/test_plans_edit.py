@@ -181,9 +181,10 @@ def test_new_activity_with_collective_assignees_expands_to_each_active_unit(clie
     assert response.headers["Location"].endswith(f"/plans/activities/{activity.id}")
     assert activity.due_date == date(2023, 4, 1) and activity.deadline_text == "Trước ngày 01/4/2023"
     departments = set(db.session.scalars(select(Unit.id).join(UnitKind).where(UnitKind.code == "department")))
-    leads = {a.unit_id for a in assignments_of(plan.id) if a.activity_id == activity.id and a.role == "lead"}
+    leads = {a.unit_id for a in assignments_of(plan.id) if a.activity_id == activity.id and a.responsibility == "lead"}
     assert leads == {u for u in departments if db.session.get(Unit, u).is_active()} and len(leads) >= 15
-    coordinating = [a for a in assignments_of(plan.id) if a.activity_id == activity.id and a.role == "coordinating"]
+    coordinating = [a for a in assignments_of(plan.id) if a.activity_id == activity.id
+                    and a.responsibility == "coordinating"]
     assert [a.unit.code for a in coordinating] == ["HG-VPUB"]
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.entity_type == "Activity",
                                                       AuditEntry.entity_id == activity.id,
@@ -270,7 +271,7 @@ def test_activity_edit_syncs_assignments_and_is_audited(client, db, units, login
     db.session.expire_all()
     saved = db.session.get(Activity, activity.id)
     assert saved.version == opened_version + 1 and saved.due_date == date(2023, 9, 30)
-    codes = {(a.unit.code, a.role, a.due_date) for a in assignments_of(plan.id)}
+    codes = {(a.unit.code, a.responsibility, a.due_date) for a in assignments_of(plan.id)}
     assert codes == {(SNV, "lead", date(2023, 9, 30)), ("HG-VPUB", "coordinating", date(2023, 9, 30))}
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.entity_type == "Activity",
                                                        AuditEntry.entity_id == activity.id))

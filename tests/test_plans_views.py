@@ -205,7 +205,7 @@ def test_tree_shows_facts_deadline_and_every_responsible_unit(client, db, units,
 def test_tree_statuses_and_rollups_per_activity_task_group_plan(client, db, units, login_as):
     plan = make_plan(activities=3)
     first = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.number == "1.1"))
-    lead = next(a for a in assignments_of(plan.id) if a.activity_id == first.id and a.role == "lead")
+    lead = next(a for a in assignments_of(plan.id) if a.activity_id == first.id and a.responsibility == "lead")
     _confirm(db, lead, date(YEAR, 10, 1))
     login_as("office")
     response = client.get(f"/plans/{plan.id}")
@@ -434,8 +434,8 @@ def test_tree_unit_lines_survive_units_of_all_kinds(client, db, units, login_as)
     plan = make_plan()
     activity = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id))
     district = db.session.scalar(select(Unit).join(UnitKind).where(UnitKind.code == "district"))
-    db.session.add(Assignment(activity_id=activity.id, plan_id=plan.id, unit_id=district.id, role="coordinating",
-                              due_date=activity.due_date))
+    db.session.add(Assignment(activity_id=activity.id, plan_id=plan.id, unit_id=district.id,
+                              responsibility="coordinating", due_date=activity.due_date))
     db.session.add(ProgressUpdate(assignment_id=assignments_of(plan.id)[0].id, action="update",
                                   state_before="open", state_after="open", percent=10))
     db.session.commit()

@@ -25,7 +25,7 @@ def test_deliver_events_query_count_does_not_grow_with_events(db, make_user, cou
 
     def fake_deliver_due(commit, ids=None):
         delivered.append(list(ids))
-        return mail.DeliveryReport(sent=len(ids))
+        return mail.DeliverySummary(sent=len(ids))
 
     monkeypatch.setattr(mail, "deliver_due", fake_deliver_due)
     few_keys = _events(db, [make_user("unit_officer", "HG-STP") for _ in range(2)])
@@ -42,7 +42,7 @@ def test_deliver_events_query_count_does_not_grow_with_events(db, make_user, cou
 def test_deliver_events_keeps_only_the_exact_keys_asked_for(db, make_user, monkeypatch):
     delivered: list[list[int]] = []
     monkeypatch.setattr(mail, "deliver_due", lambda commit, ids=None: delivered.append(list(ids)) or
-                        mail.DeliveryReport(sent=len(ids)))
+                        mail.DeliverySummary(sent=len(ids)))
     first, second = make_user("unit_officer", "HG-STP"), make_user("unit_officer", "HG-STP")
     first_key, second_key = _events(db, [first, second])
     crossed = [first_key[0], first_key[1], first_key[2], second_key[3]]  # first's user with second's ref

@@ -39,7 +39,7 @@ def test_seed_demo_loads_the_real_2023_plan_and_reports_what_the_text_lost(db, t
     activity = db.session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.number == "1.1")
                                  .join(Task).join(TaskGroup).where(TaskGroup.number == "I"))
     assigned = db.session.scalar(select(func.count(func.distinct(Assignment.unit_id)))
-                                 .where(Assignment.activity_id == activity.id, Assignment.role == "lead"))
+                                 .where(Assignment.activity_id == activity.id, Assignment.responsibility == "lead"))
     assert assigned == 29
     # one demo user per role and some progress so dashboards are not empty
     rollup = dashboards.status_counts(date(2023, 9, 1), plan_ids=[plan.id])

@@ -51,10 +51,10 @@ def import_plan(path: Path, dry_run: bool, code: str | None, year: int | None, t
         click.echo("Chạy thử (--dry-run): không lưu gì.")
         return
     try:
-        plan, report = plan_import.commit_import(None, imp)
+        plan, summary = plan_import.commit_import(None, imp)
     except plan_import.PlanImportError as error:
         db.session.rollback()
         plan_import.remove_file(current_app.config["UPLOAD_FOLDER"], imp.stored_path)
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    click.echo(f"Đã nạp kế hoạch {plan.code}: {report.activities} hoạt động, {report.assignments} phân công.")
+    click.echo(f"Đã nạp kế hoạch {plan.code}: {summary.activities} hoạt động, {summary.assignments} phân công.")

@@ -136,7 +136,7 @@ def _is_translated(message: Message) -> bool:
 
 
 @dataclass
-class CatalogReport:
+class CatalogSummary:
     """What `check` found in one catalog."""
 
     language: str
@@ -157,40 +157,40 @@ class CatalogReport:
         return not (self.untranslated or self.fuzzy or self.format_errors)
 
 
-def check_catalog(catalog: Catalog, language: str) -> CatalogReport:
+def check_catalog(catalog: Catalog, language: str) -> CatalogSummary:
     """Count the entries of a catalog and collect the untranslated, fuzzy and mis-formatted ones."""
-    report = CatalogReport(language)
+    summary = CatalogSummary(language)
     for message in catalog:
         if not message.id:
             continue  # the header
-        report.total += 1
+        summary.total += 1
         msgid = message.id[0] if isinstance(message.id, tuple | list) else message.id
         if not _is_translated(message):
-            report.untranslated.append(msgid)
+            summary.untranslated.append(msgid)
         elif message.fuzzy:
-            report.fuzzy.append(msgid)
+            summary.fuzzy.append(msgid)
     for message, errors in catalog.check():
         msgid = message.id[0] if isinstance(message.id, tuple | list) else message.id
-        report.format_errors.extend((msgid, str(error)) for error in errors)
-    return report
+        summary.format_errors.extend((msgid, str(error)) for error in errors)
+    return summary
 
 
-def check(languages: Iterable[str] = CATALOG_LANGUAGES) -> list[CatalogReport]:
+def check(languages: Iterable[str] = CATALOG_LANGUAGES) -> list[CatalogSummary]:
     """Check every catalog and print what is missing."""
-    reports = []
+    summaries = []
     for language in languages:
-        report = check_catalog(read_catalog(po_path(language)), language)
-        reports.append(report)
-        print(f"[{language}] {report.total} msgids: {report.translated} translated, "
-              f"{len(report.untranslated)} untranslated, {len(report.fuzzy)} fuzzy, "
-              f"{len(report.format_errors)} format errors")
-        for msgid in report.untranslated:
+        summary = check_catalog(read_catalog(po_path(language)), language)
+        summaries.append(summary)
+        print(f"[{language}] {summary.total} msgids: {summary.translated} translated, "
+              f"{len(summary.untranslated)} untranslated, {len(summary.fuzzy)} fuzzy, "
+              f"{len(summary.format_errors)} format errors")
+        for msgid in summary.untranslated:
             print(f"  untranslated: {msgid!r}")
-        for msgid in report.fuzzy:
+        for msgid in summary.fuzzy:
             print(f"  fuzzy: {msgid!r}")
-        for msgid, error in report.format_errors:
+        for msgid, error in summary.format_errors:
             print(f"  format: {msgid!r}: {error}")
-    return reports
+    return summaries
 
 
 def compile_catalog(po_file: Path, mo_file: Path) -> None:
@@ -209,8 +209,8 @@ def compile_all(languages: Iterable[str] = CATALOG_LANGUAGES) -> None:
 
 def untranslated(language: str = "en") -> dict[str, str]:
     """The untranslated or fuzzy msgids of a catalog as {msgid: ""}."""
-    report = check_catalog(read_catalog(po_path(language)), language)
-    return dict.fromkeys([*report.untranslated, *report.fuzzy], "")
+    summary = check_catalog(read_catalog(po_path(language)), language)
+    return dict.fromkeys([*summary.untranslated, *summary.fuzzy], "")
 
 
 def fill(catalog: Catalog, translations: Mapping[str, str], *, overwrite: bool = False) -> tuple[int, list[str]]:
@@ -353,7 +353,7 @@ def _main(argv: list[str] | None = None) -> int:
         check()  # the summary only: new msgids are expected right after an update
         return 0
     if arguments.command == "check":
-        return 0 if all(report.ok for report in check()) else 1
+        return 0 if all(summary.ok for summary in check()) else 1
     if arguments.command == "compile":
         compile_all()
         return 0

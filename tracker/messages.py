@@ -51,6 +51,10 @@ MESSAGES: dict[str, str] = {
     "state.bundled": N_("đã gửi trong thư tổng hợp"),
     "role.lead": N_("chủ trì"),
     "role.coordinating": N_("phối hợp"),
+    # the responsibility of an assignment; "role.lead"/"role.coordinating" above read audit entries
+    # written before it was renamed from "role"
+    "responsibility.lead": N_("chủ trì"),
+    "responsibility.coordinating": N_("phối hợp"),
     "role.admin": N_("Quản trị hệ thống"),
     "role.office": N_("Văn phòng UBND tỉnh"),
     "role.leader": N_("Lãnh đạo UBND tỉnh"),

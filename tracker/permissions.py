@@ -22,7 +22,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "manage_reports": frozenset({"admin", "office"}),
     "manage_indicators": frozenset({"admin", "office"}),
     "manage_frameworks": frozenset({"admin"}),
-    "report_scores": frozenset({"admin", "office", "unit_officer", "unit_head"}),
+    "enter_ratio_figures": frozenset({"admin", "office", "unit_officer", "unit_head"}),
     "manage_reminders": frozenset({"admin", "office"}),
 }
 

@@ -30,7 +30,7 @@ STATUS_COLUMNS: tuple[tuple[tuple[Status, ...], str, str], ...] = (
 )
 #: the abbreviations of the appendix headers, spelled out under each table
 ABBREVIATIONS = "Ghi chú: HT: hoàn thành; TH: thực hiện; XN: xác nhận."
-ROLE_LABELS = {"lead": "Chủ trì", "coordinating": "Phối hợp"}
+RESPONSIBILITY_LABELS = {"lead": "Chủ trì", "coordinating": "Phối hợp"}
 #: the row of Bảng 1 for activities the plan's text gives to no unit (no assignment, so no status)
 UNASSIGNED_LABEL = "Không giao cơ quan, đơn vị thực hiện (không tính tỷ lệ)"
 #: activity labels listed per unit in Phụ lục 03 before "và N hoạt động khác"
@@ -198,7 +198,8 @@ def _unit_lines_table(data: YearReportData) -> Table:
     rows = []
     for line in data.unit_lines:
         when = fmt_date(line.due) + (f" ({line.period_label})" if line.period_label else "")
-        rows.append([line.label, _short(line.content, 200), ROLE_LABELS.get(line.role, line.role), when,
+        rows.append([line.label, _short(line.content, 200),
+                     RESPONSIBILITY_LABELS.get(line.responsibility, line.responsibility), when,
                      status_label(line.status), fmt_date(line.completed_on)])
     columns = [Column("Hoạt động", 15), Column("Nội dung", 62), Column("Vai trò", 17), Column("Thời hạn", 24),
                Column("Trạng thái", 25), Column("Ngày hoàn thành", 22)]

@@ -202,17 +202,17 @@ def request_extension(user, assignment: Assignment, *, requested_due: date, reas
         ExtensionRequest.assignment_id == assignment.id, ExtensionRequest.state == "pending"))
     if pending:  # a double-click that arrived second, or a request made in another tab
         raise ConflictError(_PENDING_REQUEST)
-    request = ExtensionRequest(assignment_id=assignment.id, requested_by_id=user.id,
-                               current_due=assignment.due_in_force, requested_due=requested_due, reason=reason)
-    db.session.add(request)
+    extension = ExtensionRequest(assignment_id=assignment.id, requested_by_id=user.id,
+                                 current_due=assignment.due_in_force, requested_due=requested_due, reason=reason)
+    db.session.add(extension)
     # a simultaneous request (a double-click) recorded first trips the unique index of pending requests
     flush_or_conflict(duplicate_message=_PENDING_REQUEST)
     audit.record(user, "extension_request", assignment, "audit.assignment.extension_request",
                  {**_audit_args(assignment), "due": requested_due}, {"requested_due": [None, requested_due]})
     _history(assignment, user, "extension_request", assignment.state, note=f"{requested_due:%d/%m/%Y}: {reason}")
     flush_or_conflict()
-    notifications.notify_extension_requested(request)
-    return request
+    notifications.notify_extension_requested(extension)
+    return extension
 
 
 def extension_conflict_message():
@@ -221,7 +221,7 @@ def extension_conflict_message():
              "Quyết định của bạn chưa được lưu; hãy tải lại trang để xem kết quả.")
 
 
-def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: str,
+def decide_extension(user, extension: ExtensionRequest, *, approve: bool, note: str,
                      expected_version: int | str | None) -> ExtensionRequest:
     """The office approves or refuses; the original deadline is always kept on the assignment.
 
@@ -230,23 +230,23 @@ def decide_extension(user, request: ExtensionRequest, *, approve: bool, note: st
     """
     if not can(user, "review"):
         raise PermissionDenied(_l("Chỉ Văn phòng UBND tỉnh quyết định gia hạn"))
-    check_version(request, expected_version, extension_conflict_message())
-    if request.state != "pending":
+    check_version(extension, expected_version, extension_conflict_message())
+    if extension.state != "pending":
         raise ConflictError(extension_conflict_message())
-    assignment = request.assignment
+    assignment = extension.assignment
     # the request's row first: a lost race stops here, before anything else is written
-    _apply(user, request, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
-                           "decided_at": utcnow(), "decision_note": note}, "extension_decision",
+    _apply(user, extension, {"state": "approved" if approve else "refused", "decided_by_id": user.id,
+                             "decided_at": utcnow(), "decision_note": note}, "extension_decision",
            "audit.extension.approve" if approve else "audit.extension.refuse",
-           {**_audit_args(assignment), "due": request.requested_due}, conflict=extension_conflict_message())
+           {**_audit_args(assignment), "due": extension.requested_due}, conflict=extension_conflict_message())
     if approve:
-        _apply(user, assignment, {"extended_due": request.requested_due}, "extend", "audit.assignment.extend",
-               {**_audit_args(assignment), "due": request.requested_due})
+        _apply(user, assignment, {"extended_due": extension.requested_due}, "extend", "audit.assignment.extend",
+               {**_audit_args(assignment), "due": extension.requested_due})
     _history(assignment, user, "extension_approved" if approve else "extension_refused", assignment.state,
              note=note)
     flush_or_conflict()
-    notifications.notify_extension_decided(request)
-    return request
+    notifications.notify_extension_decided(extension)
+    return extension
 
 
 # --- the office's review queue -------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ class QueueOption:
 
 
 def submitted_query(filters: QueueFilters):
-    """Completions awaiting the office's confirmation, oldest report first."""
+    """Completions awaiting the office's confirmation, oldest submission first."""
     return filters.apply(
         select(Assignment).where(Assignment.state == st.SUBMITTED)
         .options(joinedload(Assignment.unit), joinedload(Assignment.activity).joinedload(Activity.plan))
@@ -317,7 +317,7 @@ def queue_filter_options() -> tuple[list[QueueOption], list[QueueOption]]:
 
 @dataclass
 class SubmissionEvidence:
-    """What the office decides on: the unit's report (note, document number and date) and every file."""
+    """What the office decides on: the unit's submission (note, document number and date) and every file."""
 
     note: str = ""
     evidence_number: str = ""

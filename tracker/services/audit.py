@@ -23,8 +23,8 @@ FIELD_LABELS = {
     "code": _l("Mã"), "name": _l("Tên"), "kind_id": _l("Loại đơn vị"), "parent_id": _l("Đơn vị cấp trên"),
     "aliases": _l("Tên gọi khác"), "valid_from": _l("Ngày bắt đầu"), "valid_to": _l("Ngày kết thúc"),
     "successor_id": _l("Đơn vị kế thừa"), "email": _l("Thư điện tử"), "full_name": _l("Họ và tên"),
-    "role": _l("Vai trò"), "unit_id": _l("Đơn vị"), "active": _l("Đang hoạt động"), "locale": _l("Ngôn ngữ"),
-    "email_enabled": _l("Nhận thư điện tử"), "digest": _l("Thư tổng hợp"), "level": _l("Cấp"),
+    "role": _l("Vai trò"), "responsibility": _l("Vai trò"), "unit_id": _l("Đơn vị"), "active": _l("Đang hoạt động"),
+    "locale": _l("Ngôn ngữ"), "email_enabled": _l("Nhận thư điện tử"), "digest": _l("Thư tổng hợp"), "level": _l("Cấp"),
     "username": _l("Tên đăng nhập"), "state": _l("Trạng thái"), "percent": _l("Tỷ lệ hoàn thành"),
     "note": _l("Ghi chú"), "due_date": _l("Hạn"), "title": _l("Tiêu đề"),
     "started": _l("Đã bắt đầu"), "last_update_at": _l("Cập nhật lần cuối"), "completed_on": _l("Ngày hoàn thành"),
@@ -55,7 +55,8 @@ UNIT_REFERENCE_FIELDS = ("unit_id", "parent_id", "successor_id", "issuer_unit_id
 USER_REFERENCE_FIELDS = ("decided_by_id", "confirmed_by_id", "reported_by_id", "loaded_by_id", "updated_by_id",
                          "requested_by_id")
 #: fields whose stored value is a code with a label in tracker.messages (prefix + value)
-CODED_FIELDS = {"state": "state.", "email_state": "state.", "role": "role.", "locale": "locale."}
+CODED_FIELDS = {"state": "state.", "email_state": "state.", "role": "role.", "responsibility": "responsibility.",
+                "locale": "locale."}
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 

@@ -71,8 +71,8 @@ def feed(user, base_url: str) -> str:
             summary = _("Hạn: %(activity)s", activity=f"{a.activity.number} {a.activity.content[:80]}".strip())
             if a.period_label:
                 summary += f" ({a.period_label})"
-            role = messages.render("role.lead" if a.role == "lead" else "role.coordinating")
-            description = f"{a.unit.name} – {role}. {a.activity.content}"
+            responsibility = messages.render(f"responsibility.{a.responsibility}")
+            description = f"{a.unit.name} – {responsibility}. {a.activity.content}"
             lines += _event(f"assignment-{a.id}@dondoc", a.due_in_force, summary, description,
                             f"{base_url}/assignments/{a.id}", stamp)
     else:

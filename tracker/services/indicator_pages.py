@@ -311,8 +311,8 @@ def scorecard(unit: Unit, framework_code: str | None, period_label: str | None) 
 
 
 @dataclass
-class RatioReport:
-    """The ratio indicators a unit reports in a framework and period, with the values already reported."""
+class RatioFigures:
+    """The ratio indicators a unit enters figures for in a framework and period, with the figures already entered."""
 
     framework: Framework
     nodes: list[FrameworkNode]
@@ -320,7 +320,7 @@ class RatioReport:
     current: dict[int, Score]
 
 
-def ratio_report(unit: Unit, framework_code: str | None, period: Period) -> RatioReport:
+def ratio_figures_form(unit: Unit, framework_code: str | None, period: Period) -> RatioFigures:
     """The framework named (default: the first with ratio indicators; NotFound without one) and its ratio nodes."""
     if framework_code:
         framework = _found(frameworks_service.by_code(framework_code))
@@ -329,7 +329,7 @@ def ratio_report(unit: Unit, framework_code: str | None, period: Period) -> Rati
     nodes = [node for node in frameworks_service.tree_nodes(framework.id) if node.is_ratio]
     current = {} if period.id is None else {score.node_id: score for score in db.session.scalars(select(Score).where(
         Score.unit_id == unit.id, Score.period_id == period.id, Score.node_id.in_([node.id for node in nodes])))}
-    return RatioReport(framework, nodes, current)
+    return RatioFigures(framework, nodes, current)
 
 
 # ------------------------------------------------------------------------------------------------ imports

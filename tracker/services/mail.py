@@ -33,7 +33,7 @@ class PermanentMailError(Exception):
 
 
 @dataclass
-class DeliveryReport:
+class DeliverySummary:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
@@ -109,10 +109,10 @@ def _ready(now: datetime):
 
 
 def deliver_due(commit: Callable[[], None], now: datetime | None = None, limit: int = 500,
-                ids: list[int] | None = None) -> DeliveryReport:
+                ids: list[int] | None = None) -> DeliverySummary:
     """Send the outbox rows whose time has come; `commit` makes each claim and each outcome durable."""
     now = now or utcnow()
-    report = DeliveryReport()
+    summary = DeliverySummary()
     query = select(Notification.id).where(_ready(now)).order_by(Notification.id).limit(limit)
     if ids:
         query = query.where(Notification.id.in_(ids))
@@ -136,9 +136,9 @@ def deliver_due(commit: Callable[[], None], now: datetime | None = None, limit: 
                     connection = open_smtp()
                 _send(connection, message)
             except PermanentMailError as error:
-                _record_failure(notification, str(error), permanent=True, report=report)
+                _record_failure(notification, str(error), permanent=True, summary=summary)
             except (smtplib.SMTPException, OSError) as error:
-                _record_failure(notification, f"{type(error).__name__}: {error}", permanent=False, report=report)
+                _record_failure(notification, f"{type(error).__name__}: {error}", permanent=False, summary=summary)
                 commit()
                 if connection is not None:
                     _close(connection)
@@ -153,13 +153,13 @@ def deliver_due(commit: Callable[[], None], now: datetime | None = None, limit: 
                 notification.sent_at = utcnow()
                 notification.last_error = ""
                 db.session.add(DeliveryAttempt(notification_id=notification.id, ok=True))
-                report.sent += 1
+                summary.sent += 1
             commit()
     finally:
         if connection is not None:
             _close(connection)
-    report.next_attempt_at = next_attempt()
-    return report
+    summary.next_attempt_at = next_attempt()
+    return summary
 
 
 def _close(connection: smtplib.SMTP) -> None:
@@ -169,18 +169,18 @@ def _close(connection: smtplib.SMTP) -> None:
         connection.close()
 
 
-def _record_failure(notification: Notification, error: str, permanent: bool, report: DeliveryReport) -> None:
+def _record_failure(notification: Notification, error: str, permanent: bool, summary: DeliverySummary) -> None:
     notification.email_attempts += 1
     delay = None if permanent else retry_delay(notification.email_attempts)
     notification.last_error = error[:2000]
     if delay is None:
         notification.email_state = "failed"
         notification.next_attempt_at = None
-        report.failed += 1
+        summary.failed += 1
     else:
         notification.email_state = "pending"
         notification.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        report.retrying += 1
+        summary.retrying += 1
     db.session.add(DeliveryAttempt(notification_id=notification.id, ok=False, error=error[:2000]))
 
 

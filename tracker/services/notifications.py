@@ -1,7 +1,7 @@
 """Event notifications and the in-app list.
 
 Units hear of new assignments, of the office's review of their work and of its extension decisions; the
-office of the issuing province hears of every completion report and extension request awaiting its decision.
+office of the issuing province hears of every submitted completion and extension request awaiting its decision.
 
 Rows go to the outbox in the caller's transaction. Emails for users who chose "immediate" are enqueued once
 that transaction commits (a session hook), so a worker never looks for a row that is not there yet; if
@@ -110,7 +110,7 @@ def _sentence(text: str) -> str:
 
 def completion_submitted_args(unit: str, label: str, completed_on: date, due: date, evidence_number: str,
                               evidence_date: date | None, files: int, note: str) -> dict:
-    """Arguments of the message telling the office that a unit reported its work done (optional parts nested)."""
+    """Arguments of the message telling the office that a unit submitted its work as done (optional parts nested)."""
     evidence = ""
     if evidence_number or evidence_date:
         evidence = (messages.ref("notify.part.document_dated", number=evidence_number, day=evidence_date.isoformat())
@@ -121,7 +121,7 @@ def completion_submitted_args(unit: str, label: str, completed_on: date, due: da
 
 
 def notify_completion_submitted(update_row: ProgressUpdate, files: int) -> int:
-    """Tell the office of the issuing province that a unit reported its work done (awaiting confirmation)."""
+    """Tell the office of the issuing province that a unit submitted its work as done (awaiting confirmation)."""
     assignment = db.session.get(Assignment, update_row.assignment_id)
     args = completion_submitted_args(
         assignment.unit.name, _work_label(assignment), assignment.completed_on, assignment.due_at_completion,
@@ -138,32 +138,32 @@ def extension_requested_args(unit: str, label: str, current_due: date, requested
             "requested_due": requested_due.isoformat(), "reason": _sentence(reason)}
 
 
-def notify_extension_requested(request: ExtensionRequest) -> int:
+def notify_extension_requested(extension: ExtensionRequest) -> int:
     """Tell the office of the issuing province that a unit asks for an extension (awaiting its decision)."""
-    assignment = request.assignment
-    args = extension_requested_args(assignment.unit.name, _work_label(assignment), request.current_due,
-                                    request.requested_due, request.reason)
-    rows = [_row(u, clock.today(), "extension_requested", f"ext:{request.id}", args,
+    assignment = extension.assignment
+    args = extension_requested_args(assignment.unit.name, _work_label(assignment), extension.current_due,
+                                    extension.requested_due, extension.reason)
+    rows = [_row(u, clock.today(), "extension_requested", f"ext:{extension.id}", args,
                  f"/assignments/{assignment.id}#extensions")
             for u in _office_users(assignment.activity.plan.issuer_unit_id)]
     return _write(rows)
 
 
-def notify_extension_decided(request: ExtensionRequest) -> int:
+def notify_extension_decided(extension: ExtensionRequest) -> int:
     """Tell the unit (and the requester) whether its extension was granted."""
-    assignment = request.assignment
-    approved = request.state == "approved"
+    assignment = extension.assignment
+    approved = extension.state == "approved"
     label = f"{assignment.activity.number} {assignment.activity.content[:100]}".strip()
     kind = "extension_approved" if approved else "extension_refused"
-    args = {"label": label, "note": request.decision_note or "",
-            "due": (request.requested_due if approved else request.current_due).isoformat()}
+    args = {"label": label, "note": extension.decision_note or "",
+            "due": (extension.requested_due if approved else extension.current_due).isoformat()}
     recipients = {u[0]: u for u in _unit_users({assignment.unit_id})}
-    if request.requested_by_id and request.requested_by_id not in recipients:
+    if extension.requested_by_id and extension.requested_by_id not in recipients:
         requester = db.session.execute(select(User.id, User.unit_id, User.email, User.email_enabled, User.digest)
-                                       .where(User.id == request.requested_by_id)).first()
+                                       .where(User.id == extension.requested_by_id)).first()
         if requester:
             recipients[requester[0]] = requester
-    rows = [_row(u, clock.today(), kind, f"ext:{request.id}", args, f"/assignments/{assignment.id}")
+    rows = [_row(u, clock.today(), kind, f"ext:{extension.id}", args, f"/assignments/{assignment.id}")
             for u in recipients.values()]
     return _write(rows)
 

@@ -23,7 +23,7 @@ from tracker.domain.plan_table import ParseResult, TableError
 from tracker.domain.textnorm import clean, fold
 from tracker.services import audit
 from tracker.services.plans import (
-    LoadReport,
+    LoadSummary,
     PlanError,
     issuer_unit_code,
     load_plan,
@@ -445,7 +445,7 @@ def load_mapping(data: dict) -> dict:
     return mapping
 
 
-def commit_import(user, imp: PlanImport, expected_version: int | str | None = None) -> tuple[Plan, LoadReport]:
+def commit_import(user, imp: PlanImport, expected_version: int | str | None = None) -> tuple[Plan, LoadSummary]:
     """Save the previewed plan, all or nothing, and keep the original file with it."""
     require_plan_manager(user)
     _check_draft(imp, expected_version)
@@ -459,7 +459,7 @@ def commit_import(user, imp: PlanImport, expected_version: int | str | None = No
         raise PlanImportError(_l("Chưa nạp được: %(errors)s", errors=listed))
     try:
         with db.session.begin_nested():
-            plan, report = load_plan(load_mapping(imp.data), user)
+            plan, summary = load_plan(load_mapping(imp.data), user)
             plan.source_filename = imp.filename
             plan.source_path = imp.stored_path
             imp.state = "committed"
@@ -469,7 +469,7 @@ def commit_import(user, imp: PlanImport, expected_version: int | str | None = No
     except PlanError as error:
         raise PlanImportError(str(error)) from error
     audit.record(user, "import", plan, "audit.plan_import.confirm", {"plan": plan.code, "file": imp.filename})
-    return plan, report
+    return plan, summary
 
 
 def tree_counts(data: dict) -> dict[str, int]:
@@ -626,7 +626,7 @@ def export_xlsx(plan: Plan) -> bytes:
 
 
 def clone_plan(user, plan: Plan, code: str, year: int | None = None, title: str | None = None
-               ) -> tuple[Plan, LoadReport]:
+               ) -> tuple[Plan, LoadSummary]:
     """The same tree for another year: deadlines moved by the year difference, no progress, no source decision."""
     require_plan_manager(user)
     year = year or plan.year + 1
@@ -643,11 +643,11 @@ def clone_plan(user, plan: Plan, code: str, year: int | None = None, title: str 
         activity["deadline"] = plan_table.shift_deadline(activity["deadline"], year - shift, shift)
     try:
         with db.session.begin_nested():
-            new_plan, report = load_plan(load_mapping(data), user)
+            new_plan, summary = load_plan(load_mapping(data), user)
     except PlanError as error:
         raise PlanImportError(str(error)) from error
     audit.record(user, "clone", new_plan, "audit.plan.clone", {"plan": plan.code, "year": year})
-    return new_plan, report
+    return new_plan, summary
 
 
 def suggest_clone_code(plan: Plan) -> str:

@@ -155,7 +155,7 @@ class Occurrence(NamedTuple):
     id: int
     activity_id: int
     unit_id: int
-    role: str
+    responsibility: str
     period_label: str
     due_date: date
     extended_due: date | None
@@ -168,11 +168,11 @@ class Occurrence(NamedTuple):
 
 @dataclass
 class UnitLine:
-    """One responsible unit of an activity: its role and its assignment (or one per period)."""
+    """One responsible unit of an activity: its responsibility and its assignment (or one per period)."""
 
     unit_id: int
     unit_name: str
-    role: str
+    responsibility: str
     occurrences: list[Occurrence] = field(default_factory=list)
 
     @property
@@ -190,14 +190,14 @@ def assignment_lines(activity_ids: list[int], today: date, filters: TreeFilters,
     """
     if not activity_ids:
         return {}
-    role_order = case((Assignment.role == "lead", 0), else_=1)
-    query = (select(Assignment.id, Assignment.activity_id, Assignment.unit_id, Assignment.role,
+    responsibility_order = case((Assignment.responsibility == "lead", 0), else_=1)
+    query = (select(Assignment.id, Assignment.activity_id, Assignment.unit_id, Assignment.responsibility,
                     Assignment.period_label, Assignment.due_date, Assignment.extended_due, Assignment.due_in_force,
                     Assignment.percent, status_expr(today), Unit.name)
              .join(Unit, Assignment.unit_id == Unit.id)
              .join(UnitKind, Unit.kind_id == UnitKind.id)
              .where(Assignment.activity_id.in_(activity_ids), *_assignment_conditions(today, unit_ids, filters))
-             .order_by(Assignment.activity_id, role_order, UnitKind.sort_order, Unit.sort_order, Unit.id,
+             .order_by(Assignment.activity_id, responsibility_order, UnitKind.sort_order, Unit.sort_order, Unit.id,
                        Assignment.period_start, Assignment.id))
     lines: dict[int, list[UnitLine]] = defaultdict(list)
     by_key: dict[tuple[int, int], UnitLine] = {}
@@ -206,7 +206,8 @@ def assignment_lines(activity_ids: list[int], today: date, filters: TreeFilters,
         key = (occurrence.activity_id, occurrence.unit_id)
         line = by_key.get(key)
         if line is None:
-            line = by_key[key] = UnitLine(unit_id=occurrence.unit_id, unit_name=row[10], role=occurrence.role)
+            line = by_key[key] = UnitLine(unit_id=occurrence.unit_id, unit_name=row[10],
+                                          responsibility=occurrence.responsibility)
             lines[occurrence.activity_id].append(line)
         line.occurrences.append(occurrence)
     return dict(lines)

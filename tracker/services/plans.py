@@ -33,7 +33,7 @@ def require_plan_manager(user) -> None:
 
 
 @dataclass
-class LoadReport:
+class LoadSummary:
     plan_code: str = ""
     groups: int = 0
     tasks: int = 0
@@ -93,7 +93,7 @@ def activity_search_text(*parts: str) -> str:
 
 def desired_assignments(activity_values: dict, year: int, infos, cache: dict | None = None
                         ) -> tuple[list[dict], list[str]]:
-    """Assignment rows (unit, role, period, due) an activity implies, and warnings for unknown units.
+    """Assignment rows (unit, responsibility, period, due) an activity implies, and warnings for unknown units.
 
     `cache` maps a cell text to its resolution, so a plan load resolves each distinct text once.
     """
@@ -104,8 +104,8 @@ def desired_assignments(activity_values: dict, year: int, infos, cache: dict | N
     periods = deadline.periods or ()
     rows: list[dict] = []
     seen: set[int] = set()
-    for role, text in (("lead", activity_values.get("lead_text", "")),
-                       ("coordinating", activity_values.get("coordinating_text", ""))):
+    for responsibility, text in (("lead", activity_values.get("lead_text", "")),
+                                 ("coordinating", activity_values.get("coordinating_text", ""))):
         if not text:
             continue
         if text not in cache:
@@ -125,11 +125,11 @@ def desired_assignments(activity_values: dict, year: int, infos, cache: dict | N
                 continue
             seen.add(unit_id)
             if periods:
-                rows += [{"unit_id": unit_id, "role": role, "period_label": p.label, "period_start": p.start,
-                          "due_date": p.due} for p in periods]
+                rows += [{"unit_id": unit_id, "responsibility": responsibility, "period_label": p.label,
+                          "period_start": p.start, "due_date": p.due} for p in periods]
             else:
-                rows.append({"unit_id": unit_id, "role": role, "period_label": "", "period_start": None,
-                             "due_date": deadline.due})
+                rows.append({"unit_id": unit_id, "responsibility": responsibility, "period_label": "",
+                             "period_start": None, "due_date": deadline.due})
     return rows, warnings
 
 
@@ -137,7 +137,7 @@ def activity_values(spec: dict, year: int) -> dict:
     """Column values of an Activity from a plan-file activity mapping (raises PlanError)."""
     deadline_text = clean(spec.get("deadline") or "")
     if not deadline_text:
-        # the source lost the cell: hold the unit to the end of the plan year and say so in the report
+        # the source lost the cell: hold the unit to the end of the plan year and say so in the summary
         deadline_text = f"Năm {year}"
     try:
         deadline = parse_deadline(deadline_text, year)
@@ -164,11 +164,11 @@ def activity_values(spec: dict, year: int) -> dict:
     }
 
 
-def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadReport]:
+def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadSummary]:
     """Save a plan mapping (the curated-file schema) with its tree and assignments, all or nothing."""
     require_plan_manager(user)
     code = data["code"]
-    report = LoadReport(plan_code=code)
+    summary = LoadSummary(plan_code=code)
     existing = db.session.scalar(select(Plan).where(Plan.code == code))
     if existing is not None:
         if not replace:
@@ -204,7 +204,7 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
                           position=g_pos, declared_tasks=g_declared.get("tasks"),
                           declared_activities=g_declared.get("activities"))
         db.session.add(group)
-        report.groups += 1
+        summary.groups += 1
         present = 0
         for t_pos, t_spec in enumerate(g_spec.get("tasks", [])):
             # a title lost from the source stays visible as such rather than empty
@@ -212,38 +212,38 @@ def load_plan(data: dict, user=None, replace: bool = False) -> tuple[Plan, LoadR
                 f"(Văn bản nguồn mất tên nhiệm vụ {g_spec['number']}.{t_spec['number']})")
             task = Task(group=group, number=str(t_spec["number"]), title=title, position=t_pos)
             db.session.add(task)
-            report.tasks += 1
+            summary.tasks += 1
             db.session.flush()
             for a_pos, a_spec in enumerate(t_spec.get("activities", [])):
                 values = activity_values(a_spec, year)
                 activity = Activity(task_id=task.id, plan_id=plan.id, position=a_pos, **values)
                 db.session.add(activity)
                 db.session.flush()
-                report.activities += 1
+                summary.activities += 1
                 present += 1
                 rows, warnings = desired_assignments(values, year, infos, resolutions)
-                report.warnings += warnings
+                summary.warnings += warnings
                 assignment_rows += [dict(r, activity_id=activity.id, plan_id=plan.id) for r in rows]
         if group.declared_activities is not None and present != group.declared_activities:
-            report.warnings.append(
+            summary.warnings.append(
                 f"Nhóm {group.number}: văn bản ghi {group.declared_activities} hoạt động, có {present}")
-    report.gaps = [gap["number"] if isinstance(gap, dict) else str(gap) for gap in plan.known_gaps]
+    summary.gaps = [gap["number"] if isinstance(gap, dict) else str(gap) for gap in plan.known_gaps]
     for missing in data.get("missing_cells") or []:
         fields = ", ".join(missing.get("fields", [])) if isinstance(missing, dict) else ""
         number = missing.get("number", "?") if isinstance(missing, dict) else str(missing)
-        report.warnings.append(f"{number}: văn bản nguồn mất ô {fields}".rstrip())
-    if plan.declared_activities is not None and plan.declared_activities != report.activities:
-        report.warnings.append(f"Văn bản ghi {plan.declared_activities} hoạt động; nạp được {report.activities}")
+        summary.warnings.append(f"{number}: văn bản nguồn mất ô {fields}".rstrip())
+    if plan.declared_activities is not None and plan.declared_activities != summary.activities:
+        summary.warnings.append(f"Văn bản ghi {plan.declared_activities} hoạt động; nạp được {summary.activities}")
     if assignment_rows:
         db.session.execute(insert(Assignment), assignment_rows)
-    report.assignments = len(assignment_rows)
-    audit.record(user, "create", plan, "audit.plan.load", {"plan": code, "activities": report.activities})
+    summary.assignments = len(assignment_rows)
+    audit.record(user, "create", plan, "audit.plan.load", {"plan": code, "activities": summary.activities})
     db.session.flush()
     notify_assignments_created(plan.id)
-    return plan, report
+    return plan, summary
 
 
-def load_plan_file(path: Path | str, user=None, replace: bool = False) -> tuple[Plan, LoadReport]:
+def load_plan_file(path: Path | str, user=None, replace: bool = False) -> tuple[Plan, LoadSummary]:
     """Load a curated plan YAML file."""
     return load_plan(yaml.safe_load(Path(path).read_text(encoding="utf-8")), user, replace)
 
@@ -262,14 +262,14 @@ def sync_assignments(activity: Activity, user=None) -> list[str]:
     wanted = {(r["unit_id"], r["period_label"]): r for r in rows}
     current = {(a.unit_id, a.period_label): a for a in db.session.scalars(
         select(Assignment).where(Assignment.activity_id == activity.id))}
-    reported = set(db.session.scalars(
+    with_history = set(db.session.scalars(
         select(ProgressUpdate.assignment_id).join(Assignment).where(Assignment.activity_id == activity.id)))
     for key, assignment in current.items():
         if key in wanted:
             row = wanted[key]
-            audit.apply(user, assignment, {"role": row["role"], "due_date": row["due_date"]},
+            audit.apply(user, assignment, {"responsibility": row["responsibility"], "due_date": row["due_date"]},
                         "audit.assignment.sync", {"activity": activity.number, "unit": assignment.unit.name})
-        elif assignment.id in reported or assignment.started:
+        elif assignment.id in with_history or assignment.started:
             warnings.append(_("Đơn vị %(unit)s đã báo cáo nên vẫn giữ phân công", unit=assignment.unit.name))
         else:
             audit.record(user, "delete", assignment, "audit.assignment.remove",

@@ -284,17 +284,17 @@ def _build_digests(day: date, policy: rules.Policy, calendar: rules.WorkCalendar
     office_items: list[dict] = []
     office_count = 0
     if hits:
-        query = (select(Assignment.id, Assignment.unit_id, Assignment.role, Assignment.period_label, due_expr,
+        query = (select(Assignment.id, Assignment.unit_id, Assignment.responsibility, Assignment.period_label, due_expr,
                         Activity.number, func.substr(Activity.content, 1, 150))
                  .join(Activity, Activity.id == Assignment.activity_id)
                  .where(owing, due_expr.in_(list(hits)))
                  .order_by(due_expr, Assignment.id)
                  .execution_options(yield_per=5000))
-        for a_id, unit_id, role, period, due, number, content in db.session.execute(query):
+        for a_id, unit_id, responsibility, period, due, number, content in db.session.execute(query):
             reminder = hits[due]
             result.assignments_seen += 1
             item = {"id": a_id, "text": _item_text(number or "", content or "", period or ""),
-                    "coordinating": role == "coordinating", "due": due.isoformat(),
+                    "coordinating": responsibility == "coordinating", "due": due.isoformat(),
                     "reminder": {"kind": reminder.kind, "days": reminder.days, "working": policy.working_days},
                     "url": f"/assignments/{a_id}", "unit_id": unit_id}
             owes = per_unit.get(unit_id)

@@ -195,7 +195,7 @@ class AssignmentLine:
 
     label: str
     content: str
-    role: str
+    responsibility: str
     period_label: str
     due: date
     status: Status
@@ -731,7 +731,7 @@ def _unit_lines(as_of, plan_ids, unit_ids, labels) -> list[AssignmentLine]:
     lines = []
     for assignment, code in db.session.execute(query).all():
         label, content = labels.get(assignment.activity_id, ("", ""))
-        lines.append(AssignmentLine(label, content, assignment.role, assignment.period_label,
+        lines.append(AssignmentLine(label, content, assignment.responsibility, assignment.period_label,
                                     assignment.due_in_force, Status(code), assignment.completed_on, assignment.note))
     order = {label: index for index, (label, _content) in enumerate(labels.values())}
     lines.sort(key=lambda line: order.get(line.label, 0))

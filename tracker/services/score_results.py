@@ -385,7 +385,7 @@ _RESULTS_CACHE: OrderedDict[tuple, tuple[list[UnitResult], PeriodData | None]] =
 def period_results(framework: Framework, period: Period) -> tuple[list[UnitResult], PeriodData | None]:
     """Results of every unit (and the previous period's data, groups only), cached per process.
 
-    The key holds the period's revision, which every score write replaces (save_scores, report_ratio), the
+    The key holds the period's revision, which every score write replaces (save_scores, save_ratio_figures), the
     previous period's, the framework's update time and a stamp of the units table, so a cached entry is never
     stale for writes made through this module; two cheap queries decide whether the cache can answer.
     """

@@ -54,10 +54,10 @@ def save_scores(framework: Framework, period: Period, rows: list[dict], *, sourc
     return len(rows)
 
 
-def report_ratio(user, unit: Unit, node: FrameworkNode, period: Period, *, numerator: Decimal,
-                 denominator: Decimal, note: str = "") -> Score:
+def save_ratio_figures(user, unit: Unit, node: FrameworkNode, period: Period, *, numerator: Decimal,
+                       denominator: Decimal, note: str = "") -> Score:
     """A unit reports b and a of a ratio indicator; rate and points follow the framework's formula. Flushes."""
-    if not (can(user, "report_scores") and can_see_unit(user, unit.id)):
+    if not (can(user, "enter_ratio_figures") and can_see_unit(user, unit.id)):
         raise ScoreError("Bạn không được báo cáo số liệu cho đơn vị này")
     if not node.is_ratio:
         raise ScoreError(f"Chỉ tiêu {node.code} không tính theo tỷ lệ b/a")

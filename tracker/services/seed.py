@@ -33,11 +33,11 @@ def seed_demo(today: date | None = None, notes_file: Path | None = None) -> list
         counts = units.load_units_file(path)
         lines.append(f"Đơn vị ({path.name}): {counts['created']} mới, {counts['updated']} cập nhật")
     for path in sorted(plans.DATA_DIR.glob("*.yaml")):
-        _plan, report = plans.load_plan_file(path)
-        summary, *details = report.lines()
+        _plan, loaded = plans.load_plan_file(path)
+        summary, *details = loaded.lines()
         lines.append(summary)
-        notes += [f"{report.plan_code}: {detail}" for detail in details]
-        gaps, warnings = gaps + len(report.gaps), warnings + len(report.warnings)
+        notes += [f"{loaded.plan_code}: {detail}" for detail in details]
+        gaps, warnings = gaps + len(loaded.gaps), warnings + len(loaded.warnings)
     if notes:
         lines.append(_notes_line(gaps, warnings, notes, notes_file))
     for username, role, unit_code, full_name in DEMO_USERS:

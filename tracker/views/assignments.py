@@ -39,7 +39,7 @@ STATE_LABELS = {
     st.CONFIRMED: _l("Đã xác nhận hoàn thành"),
     st.RETURNED: _l("Bị trả lại"),
 }
-ROLE_LABELS = {"lead": _l("Chủ trì"), "coordinating": _l("Phối hợp")}
+RESPONSIBILITY_LABELS = {"lead": _l("Chủ trì"), "coordinating": _l("Phối hợp")}
 EXTENSION_LABELS = {"pending": _l("Chờ duyệt"), "approved": _l("Đã duyệt"), "refused": _l("Từ chối")}
 TARGET_LEVELS = {"province": _l("Cấp tỉnh"), "district": _l("Cấp huyện"), "commune": _l("Cấp xã")}
 
@@ -94,8 +94,8 @@ def _render_detail(assignment: Assignment, status: int = 200, *, progress_form: 
             can(current_user, "request_extension") and may_update and assignment.state != st.CONFIRMED
             and not has_pending_extension) else None,
         decision_form=ExtensionDecisionForm(formdata=None, back="detail") if may_review else None,
-        error=error, ACTION_LABELS=ACTION_LABELS, STATE_LABELS=STATE_LABELS, ROLE_LABELS=ROLE_LABELS,
-        EXTENSION_LABELS=EXTENSION_LABELS, TARGET_LEVELS=TARGET_LEVELS,
+        error=error, ACTION_LABELS=ACTION_LABELS, STATE_LABELS=STATE_LABELS,
+        RESPONSIBILITY_LABELS=RESPONSIBILITY_LABELS, EXTENSION_LABELS=EXTENSION_LABELS, TARGET_LEVELS=TARGET_LEVELS,
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"], accept=",".join(workflow.EVIDENCE_TYPES),
     ), status
 
@@ -110,7 +110,7 @@ def detail(assignment_id: int):
 @bp.route("/<int:assignment_id>/progress", methods=["POST"])
 @require("update_assignment")
 def update(assignment_id: int):
-    """Save progress or report the work done; files are kept only if the whole update is saved."""
+    """Save progress or submit the work done; files are kept only if the whole update is saved."""
     assignment = _load_assignment(assignment_id)
     if not can_update_assignment(current_user, assignment):
         abort(403)
@@ -298,11 +298,11 @@ def review_queue():
     filters, filter_errors = _queue_filters(units, plans)
     submitted = db.paginate(workflow.submitted_query(filters), page=page_arg(),
                             per_page=per_page, error_out=False)
-    pending = db.paginate(workflow.pending_extensions_query(filters), page=page_arg("pe"),
-                          per_page=per_page, error_out=False)
+    pending_extensions = db.paginate(workflow.pending_extensions_query(filters), page=page_arg("pe"),
+                                     per_page=per_page, error_out=False)
     return render_template(
-        "assignments/review_queue.html", submitted=submitted, pending=pending, today=clock.today(),
-        units=units, plans=plans, filters=filters, filter_errors=filter_errors,
+        "assignments/review_queue.html", submitted=submitted, pending_extensions=pending_extensions,
+        today=clock.today(), units=units, plans=plans, filters=filters, filter_errors=filter_errors,
         evidence=workflow.submission_evidence([a.id for a in submitted.items]),
         queue_args={name: request.args[name] for name in QUEUE_ARGS if request.args.get(name, "").isdigit()},
         review_form=ReviewForm(formdata=None, back="queue"),

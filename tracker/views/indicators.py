@@ -35,7 +35,7 @@ from tracker.services.frameworks import FrameworkError, FrameworkLoadError
 from tracker.services.indicator_links import LinkError
 from tracker.services.periods import ScoreError, get_or_create_period, period_or_unsaved, scored_frameworks
 from tracker.services.score_import import ImportRefused, ScoreImportError
-from tracker.services.score_writes import report_ratio
+from tracker.services.score_writes import save_ratio_figures
 from tracker.views.saving import saving
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
@@ -202,14 +202,14 @@ def scorecard(unit_id: int):
         "indicators/scorecard.html", unit=unit, framework=card.framework, available=card.available,
         periods=card.periods, period=card.period, result=card.result, rows=card.rows, lost=card.lost, chart=chart,
         total_score=card.total_score,
-        can_report=can(current_user, "report_scores") and can_see_unit(current_user, unit.id),
+        can_enter_figures=can(current_user, "enter_ratio_figures") and can_see_unit(current_user, unit.id),
         ratio_frameworks=ratio_frameworks,
     )
 
 
 @bp.route("/units/<int:unit_id>/report", methods=["GET", "POST"])
-@require("report_scores")
-def report(unit_id: int):
+@require("enter_ratio_figures")
+def ratio_figures(unit_id: int):
     with _or_404():
         unit = indicator_pages.get_unit(unit_id)
     if not can_see_unit(current_user, unit.id):
@@ -221,7 +221,7 @@ def report(unit_id: int):
     except PeriodError:
         abort(404)
     with _or_404():
-        found = indicator_pages.ratio_report(unit, request.args.get("framework"), period)
+        found = indicator_pages.ratio_figures_form(unit, request.args.get("framework"), period)
     framework, nodes = found.framework, found.nodes
     form = ratio_form(nodes, formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
@@ -233,8 +233,8 @@ def report(unit_id: int):
         try:
             with saving():
                 for node_id, (numerator, denominator) in form.ratio_values().items():
-                    report_ratio(current_user, unit, by_id[node_id], period, numerator=numerator,
-                                 denominator=denominator, note=form.note.data or "")
+                    save_ratio_figures(current_user, unit, by_id[node_id], period, numerator=numerator,
+                                       denominator=denominator, note=form.note.data or "")
         except ScoreError as error:
             form.note.errors.append(str(error))
         else:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forms.notification import ActionForm, DayOverrideForm, PolicyForm
+from forms.notification import ActionForm, DayOverrideForm, ReminderPolicyForm
 from models import DayOverride, Notification, db
 from tracker.jobs_queue import enqueue
 from tracker.permissions import require
@@ -115,15 +115,15 @@ def calendar_feed(token: str):
 
 # --- office: policy, days off, deliveries --------------------------------------------------------------------
 
-def _policy_form(row) -> PolicyForm:
-    return PolicyForm(days_before=", ".join(str(n) for n in row.days_before or []), on_due_day=row.on_due_day,
-                      overdue_every=row.overdue_every, escalate_head_after=row.escalate_head_after,
-                      escalate_office_after=row.escalate_office_after,
-                      working_days="working" if row.working_days else "calendar",
-                      stale_after_days=row.stale_after_days, version=row.version)
+def _reminder_policy_form(row) -> ReminderPolicyForm:
+    return ReminderPolicyForm(days_before=", ".join(str(n) for n in row.days_before or []), on_due_day=row.on_due_day,
+                              overdue_every=row.overdue_every, escalate_head_after=row.escalate_head_after,
+                              escalate_office_after=row.escalate_office_after,
+                              working_days="working" if row.working_days else "calendar",
+                              stale_after_days=row.stale_after_days, version=row.version)
 
 
-def _render_policy(form: PolicyForm, day_form: DayOverrideForm, status: int = 200):
+def _render_reminder_policy(form: ReminderPolicyForm, day_form: DayOverrideForm, status: int = 200):
     overrides = db.session.scalars(select(DayOverride).order_by(DayOverride.day.desc())).all()
     return render_template("notifications/policy.html", form=form, day_form=day_form, overrides=overrides,
                            action=ActionForm()), status
@@ -131,12 +131,12 @@ def _render_policy(form: PolicyForm, day_form: DayOverrideForm, status: int = 20
 
 @bp.route("/reminders/policy", methods=["GET", "POST"])
 @require("manage_reminders")
-def policy():
+def reminder_policy():
     if request.method == "GET":
-        return _render_policy(_policy_form(reminders.policy_to_show()), DayOverrideForm())
-    form = PolicyForm()
+        return _render_reminder_policy(_reminder_policy_form(reminders.policy_to_show()), DayOverrideForm())
+    form = ReminderPolicyForm()
     if not form.validate_on_submit():
-        return _render_policy(form, DayOverrideForm())
+        return _render_reminder_policy(form, DayOverrideForm())
     values = {"days_before": form.days_before.days, "on_due_day": form.on_due_day.data,
               "overdue_every": form.overdue_every.data, "escalate_head_after": form.escalate_head_after.data,
               "escalate_office_after": form.escalate_office_after.data,
@@ -146,12 +146,12 @@ def policy():
             reminders.update_policy(current_user, values, expected_version=int(form.version.data))
     except ConflictError as error:
         flash(str(error), "danger")
-        return _render_policy(form, DayOverrideForm(), 409)
+        return _render_reminder_policy(form, DayOverrideForm(), 409)
     except reminders.PolicyError as error:
         flash(str(error), "danger")
-        return _render_policy(form, DayOverrideForm())
+        return _render_reminder_policy(form, DayOverrideForm())
     flash(_("Đã lưu chính sách nhắc hạn."), "success")
-    return redirect(url_for("notifications.policy"))
+    return redirect(url_for("notifications.reminder_policy"))
 
 
 @bp.route("/reminders/days", methods=["POST"])
@@ -160,15 +160,15 @@ def add_day():
     form = DayOverrideForm()
     row = reminders.policy_row()
     if not form.validate_on_submit():
-        return _render_policy(_policy_form(row), form)
+        return _render_reminder_policy(_reminder_policy_form(row), form)
     try:
         with saving():
             reminders.add_day_override(current_user, form.day.data, form.kind.data, form.name.data or "")
     except reminders.PolicyError as error:
         form.day.errors = [str(error)]
-        return _render_policy(_policy_form(row), form)
+        return _render_reminder_policy(_reminder_policy_form(row), form)
     flash(_("Đã thêm ngày %(day)s.", day=form.day.data.strftime("%d/%m/%Y")), "success")
-    return redirect(url_for("notifications.policy"))
+    return redirect(url_for("notifications.reminder_policy"))
 
 
 @bp.route("/reminders/days/<int:override_id>/delete", methods=["POST"])
@@ -180,7 +180,7 @@ def delete_day(override_id: int):
     with saving():
         reminders.remove_day_override(current_user, row)
     flash(_("Đã xóa ngày %(day)s.", day=row.day.strftime("%d/%m/%Y")), "success")
-    return redirect(url_for("notifications.policy"))
+    return redirect(url_for("notifications.reminder_policy"))
 
 
 @bp.route("/reminders/deliveries")
@@ -213,7 +213,7 @@ def resend(notification_id: int):
 
 @bp.route("/reminders/run", methods=["POST"])
 @require("manage_reminders")
-def run_now():
+def run_reminder_scan():
     if not ActionForm().validate_on_submit():
         abort(400)
     if enqueue("jobs.reminders.daily_scan", job_timeout=3600):

@@ -158,15 +158,15 @@ def confirm(import_id: int):
         abort(400)
     try:
         with saving():
-            plan, report = service.commit_import(current_user, imp, form.version.data)
+            plan, summary = service.commit_import(current_user, imp, form.version.data)
     except ConflictError as error:
         flash(str(error), "danger")
         return _render_preview(_load_import(import_id), _preview_form(_load_import(import_id)), 409)
     except service.PlanImportError as error:
         flash(str(error), "danger")
         return _render_preview(_load_import(import_id), _preview_form(_load_import(import_id)), 400)
-    flash(_("Đã nạp kế hoạch %(code)s: %(n)s hoạt động, %(a)s phân công.", code=plan.code, n=report.activities,
-            a=report.assignments), "success")
+    flash(_("Đã nạp kế hoạch %(code)s: %(n)s hoạt động, %(a)s phân công.", code=plan.code, n=summary.activities,
+            a=summary.assignments), "success")
     return redirect(url_for("plan_import.plan_tools", plan_id=plan.id))
 
 
@@ -227,13 +227,13 @@ def clone(plan_id: int):
     elif form.validate_on_submit():
         try:
             with saving():
-                new_plan, report = service.clone_plan(current_user, plan, form.code.data, form.year.data,
-                                                      form.title.data)
+                new_plan, summary = service.clone_plan(current_user, plan, form.code.data, form.year.data,
+                                                       form.title.data)
         except service.PlanImportError as error:
             form.code.errors = [str(error)]
         else:
             flash(_("Đã nhân bản thành kế hoạch %(code)s năm %(year)s: %(n)s hoạt động.", code=new_plan.code,
-                    year=new_plan.year, n=report.activities), "success")
+                    year=new_plan.year, n=summary.activities), "success")
             return redirect(url_for("plan_import.plan_tools", plan_id=new_plan.id))
     status = 400 if request.method == "POST" else 200
     return render_template("plan_import/clone.html", plan=plan, form=form), status
