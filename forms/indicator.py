@@ -31,7 +31,8 @@ class ImportUploadForm(Form):
     framework = SelectField(_l("Bộ chỉ số"), validators=[DataRequired(_l("Hãy chọn bộ chỉ số"))])
     period = StringField(_l("Kỳ đánh giá"), filters=[_clean],
                          validators=[DataRequired(_l("Hãy nhập kỳ đánh giá")), Length(max=40)],
-                         description=_l("Ví dụ: 2024, Q2/2024, Tháng 10/2025, 11:00 08/07/2024"))
+                         description=_l("Ví dụ: 2024, 6 tháng đầu năm 2024, Q2/2024, Tháng 10/2025, Tuần 27/2024, "
+                                        "11:00 08/07/2024"))
     source = StringField(_l("Văn bản công bố"), filters=[_clean], validators=[Length(max=500)],
                          description=_l("Ví dụ: Quyết định số 01/QĐ-UBND ngày 02/01/2025"))
     scope = SelectField(_l("Khớp tên đơn vị trong"), default="")

@@ -23,7 +23,7 @@ from .plan import Activity
 from .unit import Unit
 from .user import User
 
-PERIOD_KINDS = ("year", "quarter", "month", "snapshot")
+PERIOD_KINDS = ("year", "half", "quarter", "month", "week", "snapshot")
 IMPORT_STATES = ("draft", "done", "refused")
 #: code of the node every framework gets for its total ("Tổng điểm"); no file node may use it
 TOTAL_CODE = "TONG"
@@ -106,12 +106,14 @@ class FrameworkNode(db.Model):
 
 
 class Period(db.Model):
-    """A scoring period: a year, a quarter, a month or a dated snapshot of the national portal."""
+    """A scoring period: a year, a half-year, a quarter, a month, an ISO week or a dated snapshot of the national
+    portal (see tracker.domain.periods)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: one of PERIOD_KINDS
     kind: Mapped[str] = mapped_column(String(20))
-    #: canonical label: "2024", "Q2/2024", "Tháng 10/2025", "11:00 08/07/2024"
+    #: canonical label: "2024", "6 tháng đầu năm 2024", "Q2/2024", "Tháng 10/2025", "Tuần 27/2024",
+    #: "11:00 08/07/2024" (at most 21 characters)
     label: Mapped[str] = mapped_column(String(40), unique=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
     #: first and last day covered; sorting is by start (then end)

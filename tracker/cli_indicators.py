@@ -56,7 +56,9 @@ def frameworks_load(path: str) -> None:
 @click.command("scores")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--framework", "framework_code", required=True, help="Mã bộ chỉ số, ví dụ 766-2022.")
-@click.option("--period", required=True, help="Kỳ: 2024, Q2/2024, Tháng 10/2025, \"11:00 08/07/2024\".")
+@click.option("--period", required=True,
+              help="Kỳ: 2024, \"6 tháng đầu năm 2024\", Q2/2024, \"Tháng 10/2025\", \"Tuần 27/2024\" (tuần ISO), "
+                   "\"11:00 08/07/2024\".")
 @click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra và in thông báo, không lưu.")
 @click.option("--sheet", default=None, help="Tên trang tính (tệp .xlsx); mặc định trang đầu.")
 @click.option("--source", default="", help="Văn bản công bố, ví dụ \"Quyết định số 01/QĐ-UBND ngày 02/01/2025\".")

@@ -1,5 +1,5 @@
-"""Periods of scores ("2024", "Q2/2024", "Tháng 10/2025"; see tracker.domain.periods), the frameworks and
-periods that have scores, and the framework-and-period a results page or report is about.
+"""Periods of scores ("2024", "Q2/2024", "Tháng 10/2025", "Tuần 27/2024"; see tracker.domain.periods), the
+frameworks and periods that have scores, and the framework-and-period a results page or report is about.
 """
 from __future__ import annotations
 

@@ -379,7 +379,8 @@ def _summary_rows(raw: list, noun: str) -> list[tuple[str, int, int, str]]:
 
 
 def period_text(period: str) -> str:
-    """How a period reads in a sentence: "2024" → "năm 2024", "Q2/2024" → "quý II/2024", "Tháng 10/2025" → …"""
+    """How a period reads in a sentence: "2024" → "năm 2024", "Q2/2024" → "quý II/2024", "Tháng 10/2025" → …,
+    "Tuần 07/2024" → "tuần 7/2024", "6 tháng đầu năm 2024" as it is."""
     try:
         spec = parse_period(period)
     except PeriodError:
@@ -390,6 +391,10 @@ def period_text(period: str) -> str:
         return f"quý {ROMAN[(spec.start.month - 1) // 3]}/{spec.year}"
     if spec.kind == "month":
         return f"tháng {spec.start.month}/{spec.year}"
+    if spec.kind == "half":
+        return spec.label
+    if spec.kind == "week":
+        return f"tuần {spec.start.isocalendar().week}/{spec.year}"
     return f"thời điểm {spec.label}"
 
 

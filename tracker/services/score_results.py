@@ -22,7 +22,8 @@ Stable read API (for pages and the year-end report; values are computed from sto
 
 Points lost per node (bottlenecks) are in tracker.services.lost_points.
 
-Periods are named by label ("2024", "Q2/2024", "Tháng 10/2025", "11:00 08/07/2024"; see tracker.domain.periods).
+Periods are named by label ("2024", "Q2/2024", "Tháng 10/2025", "Tuần 27/2024", "11:00 08/07/2024";
+see tracker.domain.periods).
 """
 from __future__ import annotations
 
