@@ -304,3 +304,48 @@ def test_import_of_a_fresh_period_keeps_the_source_on_every_score(world, office,
     assert sources == {"Quyết định số 01/QĐ-UBND ngày 02/01/2025"}
     assert set(db.session.scalars(select(Score.import_id))) == {record_id}
     assert Path(db.session.get(ScoreImport, record_id).stored_name).suffix == ".csv"
+
+
+# ------------------------------------------------------------------------ Excel's "Unicode text", week periods
+
+
+def unicode_text(rows: list[list[str]], bom: bool = True, encoding: str = "utf-16-le") -> bytes:
+    """The table as Excel's "Unicode text" (.txt) saves it: UTF-16 LE with a BOM, tab-separated, CRLF."""
+    text = "\r\n".join("\t".join(row) for row in [HEADER, *rows]) + "\r\n"
+    return (b"\xff\xfe" if bom else b"") + text.encode(encoding)
+
+
+def test_unicode_text_imports_through_the_web_for_a_week_period(world, office, client, db):
+    data = unicode_text(department_rows())
+    assert data.startswith(b"\xff\xfe") and b"\t\x00" in data  # really UTF-16 LE with BOM, tabs
+    response = upload(client, data, name="phu-luc-02.txt", period="W27/2024", units=world)
+    record_id = import_id(response)
+    html = client.get(f"/indicators/imports/{record_id}").get_data(as_text=True)
+    assert "0 lỗi" in html and "18 dòng đọc được" in html
+    assert "Tuần 27/2024" in html  # the week, under its canonical label
+    assert client.post(f"/indicators/imports/{record_id}/confirm").status_code == 302
+    assert score_count(db) == 18 * 6
+    results = score_results.unit_results("766-2022", "2024-W27", kind="department")
+    assert len(results) == 18 and {r.unit.name for r in results} >= {"Sở Tư pháp"}
+    page = client.get("/indicators/results?framework=766-2022&period=Tu%E1%BA%A7n%2027%2F2024&kind=department")
+    assert page.status_code == 200 and "Tuần 27/2024" in page.get_data(as_text=True)
+    assert "Tuần 27/2024" in client.get("/indicators/imports").get_data(as_text=True)
+
+
+def test_bad_week_is_refused_on_the_upload_form_naming_it(world, office, client, db):
+    response = upload(client, appendix_csv(department_rows()), period="Tuần 54/2024", units=world)
+    assert response.status_code == 400
+    assert ("Kỳ đánh giá 'Tuần 54/2024': tuần 54 không hợp lệ (năm 2024 có các tuần 1 đến 52 theo ISO 8601)"
+            in html_lib.unescape(response.get_data(as_text=True)))
+    assert score_count(db) == 0
+
+
+@pytest.mark.parametrize("bom,encoding", [(True, "utf-16-le"), (False, "utf-16-le"), (False, "utf-16-be")])
+def test_cli_imports_unicode_text_with_or_without_bom(bom, encoding, world, runner, db, tmp_path):
+    path = tmp_path / "phu-luc-02.txt"
+    path.write_bytes(unicode_text(department_rows(), bom=bom, encoding=encoding))
+    result = runner.invoke(args=["import", "scores", str(path), "--framework", "766-2022",
+                                 "--period", "6 tháng đầu năm 2024", "--scope", "HG"])
+    assert result.exit_code == 0, result.output
+    assert score_count(db) == 18 * 6
+    assert len(score_results.unit_results("766-2022", "H1/2024", kind="department")) == 18
