@@ -96,3 +96,12 @@ def test_previous_week_and_half():
     ordered = sorted((parse_period(label) for label in labels), key=lambda spec: (spec.start, spec.end))
     assert [spec.label for spec in ordered] == ["6 tháng đầu năm 2024", "2024", "Tuần 27/2024", "Q3/2024",
                                                 "6 tháng cuối năm 2024"]
+
+
+def test_weeks_and_halves_read_in_a_sentence_of_a_report():
+    from tracker.services.reports import period_text, previous_period_text
+
+    assert period_text("W07/2024") == "tuần 7/2024"
+    assert previous_period_text("Tuần 01/2025") == "tuần 52/2024"
+    assert period_text("H1/2024") == "6 tháng đầu năm 2024"
+    assert previous_period_text("6 tháng đầu năm 2024") == "6 tháng cuối năm 2023"
