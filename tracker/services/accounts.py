@@ -138,6 +138,8 @@ def reset_password(actor, user: User, new_password: str) -> None:
     _require_user_manager(actor)
     _check_password(new_password, "Mật khẩu mới")
     user.set_password(new_password)
+    # the administrator knows this password: the user chooses their own at the next login
+    user.must_change_password = True
     flush_or_conflict(USER_CONFLICT_MESSAGE)
     audit.record(actor, "reset_password", user, "audit.user.reset_password", {"username": user.username})
 
@@ -158,6 +160,7 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     if new_password == current_password:
         raise _field_error("new_password", _l("Mật khẩu mới: phải khác mật khẩu hiện tại"))
     user.set_password(new_password)
+    user.must_change_password = False
     flush_or_conflict(USER_CONFLICT_MESSAGE)
     audit.record(user, "change_password", user, "audit.user.change_password")
 
