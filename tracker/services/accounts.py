@@ -13,6 +13,13 @@ from tracker.services import audit
 from tracker.services.errors import PermissionDenied
 from tracker.services.unit_of_work import check_version, flush_or_conflict
 
+#: each role's name for people (the user import also accepts the Vietnamese name in place of the code)
+ROLE_LABELS = {
+    "admin": _l("Quản trị hệ thống"), "office": _l("Văn phòng UBND tỉnh"),
+    "unit_officer": _l("Cán bộ đầu mối đơn vị"), "unit_head": _l("Lãnh đạo đơn vị"),
+    "leader": _l("Lãnh đạo UBND tỉnh"),
+}
+
 
 class AccountError(ValueError):
     """Invalid account data; the message is for the user."""
