@@ -1,7 +1,24 @@
 """First login: a user whose password someone else set (import, administrator reset) must choose their own."""
+import pytest
+
 from models import User
 from tests.factories import PASSWORD, login
+from tests.permission_helpers import assert_permission, open_as, role_cases
 from tests.responses import page_text
+
+#: everyone logged in may choose a new password (an empty POST is a 400)
+ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
+    ("GET", "/account/new-password", {
+        "anonymous": "login", "admin": 200, "office": 200, "leader": 200, "unit_officer": 200, "unit_head": 200}),
+    ("POST", "/account/new-password", {
+        "anonymous": "login", "admin": 400, "office": 400, "leader": 400, "unit_officer": 400, "unit_head": 400}),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
+def test_route_permissions(client, db, units, login_as, method, template, role, expected):
+    response = open_as(client, login_as, role, method, template)
+    assert_permission(response, expected, page_text(response)[:300])
 
 
 def _must_change(db, user) -> User:

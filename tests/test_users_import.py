@@ -8,8 +8,19 @@ from sqlalchemy import func, select
 
 from models import User
 from tests.factories import login
+from tests.permission_helpers import assert_permission, open_as, role_cases
 from tests.responses import page_text
 from tracker.services import user_import
+
+#: (method, url template, {role: expected}); only the administrator imports users (an empty POST is a 400)
+ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
+    ("GET", "/admin/users/import", {
+        "anonymous": "login", "admin": 200, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
+    ("POST", "/admin/users/import", {
+        "anonymous": "login", "admin": 400, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
+    ("POST", "/admin/users/import/confirm", {
+        "anonymous": "login", "admin": 400, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
+]
 
 CSV_VI = ("Tên đăng nhập;Họ và tên;Email;Vai trò;Mã đơn vị\n"
           "stp.moi;Nguyễn Văn Mới;moi@stp.gov.vn;unit_officer;HG-STP\n"
@@ -114,6 +125,12 @@ def test_missing_columns_and_size_limits(db, units, monkeypatch):
 
 
 # ---- the web page ----
+
+@pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
+def test_route_permissions(client, db, units, login_as, method, template, role, expected):
+    response = open_as(client, login_as, role, method, template)
+    assert_permission(response, expected, page_text(response)[:300])
+
 
 @pytest.mark.parametrize("role", ["office", "leader", "unit_officer", "unit_head"])
 def test_only_the_administrator_opens_the_import_page(client, db, units, login_as, role):
