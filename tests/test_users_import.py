@@ -166,3 +166,13 @@ def test_web_preview_of_a_bad_file_shows_every_problem_and_cannot_be_confirmed(c
     page = page_text(response)
     assert "Dòng 4, cột «Vai trò»" in page and "Dòng 4, cột «Mã đơn vị»" in page
     assert 'name="upload"' not in response.get_data(as_text=True)
+
+
+def test_problems_are_in_the_administrators_language(client, db, units, login_as):
+    admin = login_as("admin")
+    admin.locale = "en"
+    db.session.commit()
+    bad = "username,role,unit\nx.y,thu-ky,HG-STP\n"
+    response = client.post("/admin/users/import", data={"file": (io.BytesIO(bad.encode()), "u.csv")})
+    assert response.status_code == 400
+    assert "Row 2, column «role»: «thu-ky» is not a role" in page_text(response)
