@@ -1,6 +1,7 @@
 """Administration forms: units, unit kinds, users."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -103,3 +104,12 @@ class PasswordResetForm(Form):
 
 class ConfirmForm(Form):
     """An empty form: a button that POSTs with a CSRF token."""
+
+
+class UserImportForm(Form):
+    file = FileField(_l("Tệp danh sách người dùng (.csv hoặc .xlsx)"),
+                     validators=[FileRequired(_l("Hãy chọn tệp .csv hoặc .xlsx"))])
+
+
+class UserImportConfirmForm(Form):
+    upload = HiddenField(validators=[DataRequired()])

@@ -5,6 +5,7 @@ from datetime import datetime
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +31,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: secret for the personal calendar feed; reset by the user
     ics_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_urlsafe(32))
     locale: Mapped[str | None] = mapped_column(String(8))
+    #: set for imported users and after an administrator resets the password: every page asks for a new one
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     #: optimistic locking: the edit form posts the version it was opened at; SQLAlchemy refuses a stale UPDATE
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 

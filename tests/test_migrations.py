@@ -71,3 +71,30 @@ def test_locking01_gives_existing_rows_version_1_and_downgrades_with_data(tmp_pa
         downgrade(revision="base")
         db.engine.dispose()
     _drop_schema()
+
+
+def test_users01_leaves_existing_users_free_and_downgrades_with_data(tmp_path):
+    """Users saved before must_change_password keep their passwords (false); going back keeps the rows."""
+    url = _fresh_url(tmp_path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade(revision="locking01")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO unit_kind (id, code, name, level, sort_order) "
+                              "VALUES (1, 'department', 'Sở', 1, 0)"))
+            conn.execute(text("INSERT INTO unit (id, code, name, search_text, aliases, kind_id, parent_id, sort_order, "
+                              "created_at, updated_at) VALUES (1, 'HG', 'Tỉnh', '', '[]', 1, NULL, 0, "
+                              "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            conn.execute(text('INSERT INTO "user" (id, username, password_hash, full_name, role, unit_id, active, '
+                              "email_enabled, digest, ics_token, created_at, updated_at) VALUES (1, 'cu', 'x', 'Cũ', "
+                              "'admin', 1, TRUE, TRUE, TRUE, 'token', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        upgrade(revision="users01")
+        with db.engine.connect() as conn:
+            assert conn.execute(text('SELECT must_change_password FROM "user"')).scalar_one() in (False, 0)
+        downgrade(revision="locking01")
+        with db.engine.connect() as conn:
+            assert conn.execute(text('SELECT username FROM "user"')).scalar_one() == "cu"
+            assert "must_change_password" not in {c["name"] for c in db.inspect(conn).get_columns("user")}
+        downgrade(revision="base")
+        db.engine.dispose()
+    _drop_schema()

@@ -4,6 +4,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import Unit, UnitKind, User, db
@@ -11,8 +12,9 @@ from tracker.cli_indicators import frameworks_cli, import_scores
 from tracker.cli_plan_import import import_plan
 from tracker.cli_reminders import reminders_cli
 from tracker.cli_reports import report_cli
-from tracker.services import accounts, seed
+from tracker.services import accounts, seed, user_import
 from tracker.services.units import tree
+from tracker.transaction import committed
 
 seed_cli = AppGroup("seed", help="Nạp dữ liệu mẫu.")
 users_cli = AppGroup("users", help="Quản lý người dùng.")
@@ -53,6 +55,34 @@ def users_create(username, password, role, unit_code, email, full_name) -> None:
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Đã tạo người dùng {user.username} ({user.role}, {unit_code}).")
+
+
+@users_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra, không ghi gì.")
+def users_import(path: Path, dry_run: bool) -> None:
+    """Create or update users from a .csv/.xlsx table (username, full_name, email, role, unit); all or nothing.
+
+    New users get a random initial password, printed once here, and must change it at first login."""
+    try:
+        with committed():
+            check, results = user_import.import_file(None, path.name, path.read_bytes(), dry_run=dry_run)
+    except user_import.UserImportError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(_("Không nhập tệp: %(count)s lỗi; chưa ghi gì.", count=len(error.problems))
+                                   ) from error
+    if dry_run:
+        for row in check.rows:
+            click.echo(f"{row.line}\t{row.username}\t{row.role}\t{row.unit_code}\t"
+                       f"{_('cập nhật') if row.existing else _('tạo mới')}")
+        click.echo(_("Kiểm tra xong %(count)s dòng, không có lỗi; chạy thử nên chưa ghi gì.", count=len(check.rows)))
+        return
+    for user, password in results:
+        click.echo(f"{user.username}\t{password}" if password else f"{user.username}\t{_('cập nhật')}")
+    created = sum(1 for _user, password in results if password)
+    click.echo(_("Đã nhập %(created)s người dùng mới, cập nhật %(updated)s; mật khẩu ban đầu chỉ hiện một lần.",
+                 created=created, updated=len(results) - created))
 
 
 @users_cli.command("list")

@@ -2,11 +2,11 @@
 from flask import request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from tracker.domain.status import Status, status_label
 from tracker.permissions import can
+from tracker.services.accounts import ROLE_LABELS
 from tracker.services.status import status_of
 
 
@@ -20,11 +20,7 @@ def init_app(app) -> None:
         "STATUSES": list(Status),
         "status_of": status_of,
         "current_locale": lambda: str(get_locale() or "vi"),
-        "ROLE_LABELS": {
-            "admin": _l("Quản trị hệ thống"), "office": _l("Văn phòng UBND tỉnh"),
-            "unit_officer": _l("Cán bộ đầu mối đơn vị"), "unit_head": _l("Lãnh đạo đơn vị"),
-            "leader": _l("Lãnh đạo UBND tỉnh"),
-        },
+        "ROLE_LABELS": ROLE_LABELS,
     })
 
     @app.template_global()

@@ -13,6 +13,13 @@ from tracker.services import audit
 from tracker.services.errors import PermissionDenied
 from tracker.services.unit_of_work import check_version, flush_or_conflict
 
+#: each role's name for people (the user import also accepts the Vietnamese name in place of the code)
+ROLE_LABELS = {
+    "admin": _l("Quản trị hệ thống"), "office": _l("Văn phòng UBND tỉnh"),
+    "unit_officer": _l("Cán bộ đầu mối đơn vị"), "unit_head": _l("Lãnh đạo đơn vị"),
+    "leader": _l("Lãnh đạo UBND tỉnh"),
+}
+
 
 class AccountError(ValueError):
     """Invalid account data; the message is for the user."""
@@ -138,6 +145,8 @@ def reset_password(actor, user: User, new_password: str) -> None:
     _require_user_manager(actor)
     _check_password(new_password, "Mật khẩu mới")
     user.set_password(new_password)
+    # the administrator knows this password: the user chooses their own at the next login
+    user.must_change_password = True
     flush_or_conflict(USER_CONFLICT_MESSAGE)
     audit.record(actor, "reset_password", user, "audit.user.reset_password", {"username": user.username})
 
@@ -158,6 +167,7 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     if new_password == current_password:
         raise _field_error("new_password", _l("Mật khẩu mới: phải khác mật khẩu hiện tại"))
     user.set_password(new_password)
+    user.must_change_password = False
     flush_or_conflict(USER_CONFLICT_MESSAGE)
     audit.record(user, "change_password", user, "audit.user.change_password")
 

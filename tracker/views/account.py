@@ -1,5 +1,5 @@
 """The user's own account: profile, password, language, notifications, calendar-feed token."""
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,6 +9,23 @@ from tracker.services.errors import ConflictError
 from tracker.views.saving import saving
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+#: pages a user who must change their password may still open: leaving, the change page itself, and what
+#: machines call (health checks, calendar feeds, the notification counter's polling)
+FREE_WHILE_PASSWORD_MUST_CHANGE = frozenset({
+    "static", "auth.login", "auth.logout", "auth.set_language", "account.new_password", "main.healthz",
+    "notifications.calendar_feed", "notifications.count"})
+
+
+@bp.before_app_request
+def _require_new_password():
+    """Send a user whose password was set by someone else (import, administrator reset) to choose their own."""
+    if request.endpoint in FREE_WHILE_PASSWORD_MUST_CHANGE or request.endpoint is None:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("account.new_password"))
+    return None
 
 
 def _calendar_feed_url(token: str) -> str | None:
@@ -107,3 +124,28 @@ def reset_calendar_token():
         return _page(409)
     flash(_("Đã tạo mã lịch mới; hãy cập nhật địa chỉ lịch trong Outlook hoặc điện thoại"), "success")
     return redirect(url_for("account.profile"))
+
+
+@bp.route("/new-password", methods=["GET", "POST"])
+@login_required
+def new_password():
+    """Choose my own password; required before anything else after an import or an administrator's reset."""
+    form = ChangePasswordForm(formdata=None) if request.method == "GET" else ChangePasswordForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                with saving():
+                    accounts.change_own_password(_me(), form.current_password.data, form.new_password.data)
+            except accounts.AccountError as error:
+                field = (form.current_password if getattr(error, "field", "") == "current_password"
+                         else form.new_password)
+                field.errors = [*field.errors, str(error)]
+            except ConflictError as error:
+                flash(_("Chưa đổi mật khẩu: %(reason)s", reason=str(error)), "danger")
+                return render_template("account/new_password.html", form=form), 409
+            else:
+                flash(_("Đã đổi mật khẩu"), "success")
+                return redirect(url_for("main.index"))
+        flash(_("Chưa đổi mật khẩu: hãy sửa các ô được đánh dấu"), "danger")
+        return render_template("account/new_password.html", form=form), 400
+    return render_template("account/new_password.html", form=form)

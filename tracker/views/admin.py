@@ -16,6 +16,8 @@ from forms.admin import (
     UnitKindForm,
     UserCreateForm,
     UserEditForm,
+    UserImportConfirmForm,
+    UserImportForm,
 )
 from forms.fields import parse_form_date
 from models import ROLES, Unit, UnitKind, User, db
@@ -24,7 +26,7 @@ from tracker.domain.textnorm import fold
 from tracker.pagination import ListPage
 from tracker.permissions import descendant_ids, require
 from tracker.request_input import int_arg, page_arg
-from tracker.services import accounts
+from tracker.services import accounts, user_import
 from tracker.services import audit as audit_service
 from tracker.services import units as unit_service
 from tracker.services.errors import ConflictError, WorkflowError
@@ -344,6 +346,63 @@ def user_password(user_id: int):
     form = UserEditForm(formdata=None, obj=user)
     form.unit_id.choices = _unit_choices(unit_service.tree())
     return _user_edit_page(form, user, 400, password_form)
+
+
+# ---- importing users from a table ----
+
+def _user_import_folder():
+    from pathlib import Path
+
+    return Path(current_app.config["UPLOAD_FOLDER"]) / "user-imports"
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+@require("manage_users")
+def user_import_upload():
+    """Upload a .csv/.xlsx list of users; the preview shows every row with its problems before anything is saved."""
+    form = UserImportForm()
+    if request.method == "GET":
+        return render_template("admin/user_import.html", form=form, check=None, confirm_form=None)
+    if not form.validate_on_submit():
+        flash(_("Chưa kiểm tra: hãy chọn tệp .csv hoặc .xlsx"), "danger")
+        return render_template("admin/user_import.html", form=form, check=None, confirm_form=None), 400
+    upload = form.file.data
+    data = upload.read(user_import.MAX_BYTES + 1)
+    check = user_import.check_file(current_user, upload.filename or "", data)
+    confirm_form = None
+    if check.ok:
+        confirm_form = UserImportConfirmForm(formdata=None, upload=user_import.store_upload(
+            current_user, _user_import_folder(), upload.filename or "", data))
+    else:
+        flash(_("Tệp có %(count)s lỗi; chưa ghi gì. Hãy sửa tệp rồi tải lên lại.", count=len(check.all_problems)),
+              "danger")
+    return render_template("admin/user_import.html", form=UserImportForm(formdata=None), check=check,
+                           confirm_form=confirm_form), 200 if check.ok else 400
+
+
+@bp.route("/users/import/confirm", methods=["POST"])
+@require("manage_users")
+def user_import_confirm():
+    """Save every row of the previewed file, or none; new users' initial passwords are shown this once."""
+    form = UserImportConfirmForm()
+    kept = user_import.take_upload(current_user, _user_import_folder(), form.upload.data or "")
+    if not form.validate_on_submit() or kept is None:
+        flash(_("Tệp đã xem trước không còn; hãy tải lên lại"), "danger")
+        return render_template("admin/user_import.html", form=UserImportForm(formdata=None), check=None,
+                               confirm_form=None), 400
+    try:
+        with saving():
+            check, results = user_import.import_file(current_user, *kept)
+            created = [(user.username, user.full_name, password) for user, password in results if password]
+            updated = [user.username for user, password in results if not password]
+    except (user_import.UserImportError, ConflictError) as error:
+        problems = getattr(error, "problems", [str(error)])
+        flash(_("Không nhập tệp: %(reason)s", reason="; ".join(problems)), "danger")
+        return render_template("admin/user_import.html", form=UserImportForm(formdata=None), check=None,
+                               confirm_form=None), 400
+    flash(_("Đã nhập %(created)s người dùng mới, cập nhật %(updated)s.", created=len(created), updated=len(updated)),
+          "success")
+    return render_template("admin/user_import_done.html", created=created, updated=updated)
 
 
 # ---- audit log ----
