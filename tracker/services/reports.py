@@ -537,6 +537,7 @@ def validate_year(settings: YearSettings) -> None:
     plans = _plans(settings)
     plan_ids = [plan.id for plan in plans]
     unit, unit_ids = _unit_scope(settings.unit_code)
+    _issuer(settings.province, unit, plans)
     with_activities = set(db.session.scalars(select(Activity.plan_id).where(Activity.plan_id.in_(plan_ids))
                                              .group_by(Activity.plan_id)))
     empty = [plan.code for plan in plans if plan.id not in with_activities]
@@ -597,6 +598,7 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
     plans = _plans(settings)
     plan_ids = [plan.id for plan in plans]
     unit, unit_ids = _unit_scope(settings.unit_code)
+    issuer = _issuer(settings.province, unit, plans)
 
     # the tree of the chosen plans, in print order (one query)
     tree = db.session.execute(
@@ -668,7 +670,7 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
     score_note = "" if scores else (f"Chưa có kết quả Bộ chỉ số 766 {period_text(period)} trong hệ thống; "
                                     "phần chỉ số chưa được tổng hợp.")
     return YearReportData(
-        settings=settings, as_of=as_of, issuer=_issuer(settings.province, unit, plans),
+        settings=settings, as_of=as_of, issuer=issuer,
         unit=(unit.code, unit.name) if unit else None,
         plans=[PlanRef(p.code, p.kind, p.title, p.reference, list(p.known_gaps or [])) for p in plans],
         # a province report counts the plans' whole tree, as the plan page does; a unit report what it was given
@@ -758,13 +760,14 @@ def assemble_notice(settings: NoticeSettings, provider: ScoreProvider | None = N
     """Figures of a results notice; ReportError when the period has no imported results."""
     if not settings.period.strip():
         raise ReportError(_l("Kỳ đánh giá: chưa nhập kỳ (ví dụ 2024-Q2)"))
+    issuer = _issuer(settings.province)
     provider = provider if provider is not None else default_score_provider()
     section = score_section(settings.framework, settings.period, provider)
     if section is None or not section.levels:
         raise ReportError(_l("Kỳ %(period)s: chưa có kết quả Bộ chỉ số «%(framework)s» của các cơ quan, đơn vị; "
                              "hãy nhập kết quả trước khi lập thông báo",
                              period=period_text(settings.period), framework=settings.framework))
-    return NoticeData(settings=settings, issuer=_issuer(settings.province), scores=section)
+    return NoticeData(settings=settings, issuer=issuer, scores=section)
 
 
 # --------------------------------------------------------------------------------------- report records
