@@ -47,7 +47,8 @@ def long_date(day: date) -> str:
 
 
 def place_date(place: str, doc_date: str | None, year: int) -> str:
-    """"X, ngày 17 tháng 5 năm 2023" (X: the province's place), or blanks to fill in by hand when the date is not known yet."""
+    """"X, ngày 17 tháng 5 năm 2023" (X: the province's place), or blanks to fill in by hand when the date is
+    not known yet."""
     if doc_date:
         try:
             day, month, year_text = (int(part) for part in doc_date.strip().split("/"))
@@ -419,7 +420,8 @@ def build_year_document(data: YearReportData, narrative: dict | None = None) -> 
     # a department signs with its own symbol: HG-STP → …/BC-STP
     symbol = f"…/BC-{data.unit[0].split('-')[-1]}" if data.unit else data.issuer.number()
     header = Header(parent_body=parent, issuer=issuer, number=f"Số: {_text(narrative, 'number') or symbol}",
-                    place_date=place_date(data.issuer.place, _text(narrative, "doc_date"), today_year), doc_type="BÁO CÁO",
+                    place_date=place_date(data.issuer.place, _text(narrative, "doc_date"), today_year),
+                    doc_type="BÁO CÁO",
                     title=_text(narrative, "title") or default_title)
     body: list[Block] = []
     body += _narrative_blocks(_text(narrative, "intro")) or [Block("paragraph", text=(
