@@ -13,8 +13,8 @@ from tracker.services.units import unit_infos
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
 #: Placeholders: {unit_id} is HG-STP (Sở Tư pháp), {root_id} the province HG, {kind_id} the "department"
-#: kind. Admin and office users belong to HG-VPUB, the leader to HG, unit roles to HG-STP. POST bodies are empty, so an allowed user gets
-#: 400 (form errors), except the reopen button, which has no fields and redirects.
+#: kind. Admin and office users belong to HG-VPUB, the leader to HG, unit roles to HG-STP. POST bodies are
+#: empty, so an allowed user gets 400 (form errors), except the reopen button, which has no fields and redirects.
 ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
     ("GET", "/admin/units", {
         "anonymous": "login", "admin": 200, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
