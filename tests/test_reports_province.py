@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from models import AuditEntry, Unit, UnitKind
+from models import AuditEntry, Report, Unit, UnitKind
 from tests.factories import login, make_plan
 from tracker.reports.document import to_json
 from tracker.reports.generate import build_document
@@ -165,3 +165,18 @@ def _xlsx_text(path) -> str:
 
     book = load_workbook(path)
     return " ".join(str(cell.value) for sheet in book for row in sheet.iter_rows() for cell in row if cell.value)
+
+
+def test_a_notice_made_on_the_web_is_issued_by_the_office_of_the_users_province(app, db, second, make_user,
+                                                                                 monkeypatch):
+    root, dept = second
+    office = make_user("office", "TN-STP")  # an office user of the second province
+    client = login(app.test_client(), office)
+    from tracker.services import reports as service
+
+    monkeypatch.setattr(service, "default_score_provider", lambda: OneDepartment(dept))
+    response = client.post("/reports/new/notice", data={"framework": "766-2022", "period": "2024",
+                                                        "formats": ["pdf"]})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:1500]
+    report = db.session.scalars(select(Report).where(Report.kind == "notice")).one()
+    assert report.settings["province"] == "TN"
