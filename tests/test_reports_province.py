@@ -180,3 +180,22 @@ def test_a_notice_made_on_the_web_is_issued_by_the_office_of_the_users_province(
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:1500]
     report = db.session.scalars(select(Report).where(Report.kind == "notice")).one()
     assert report.settings["province"] == "TN"
+
+
+def test_mail_is_signed_with_the_letterhead_of_the_recipients_province(db, second, make_user):
+    from models import Notification
+    from tracker.services.mail import build_message
+
+    root, _dept = second
+    officer = make_user("unit_officer", "TN-STP")
+    notification = Notification(user_id=officer.id, day=date(2024, 1, 5), kind="completion_confirmed", ref="x",
+                                subject="Tiêu đề", body="Nội dung")
+    db.session.add(notification)
+    db.session.commit()
+    message = build_message(notification)
+    assert "UBND TỈNH THỬ NGHIỆM" in message.get_body(("plain",)).get_content()
+    root.letterhead_parent = "UBND TỈNH THỬ NGHIỆM MỚI"
+    db.session.commit()
+    message = build_message(notification)
+    assert "UBND TỈNH THỬ NGHIỆM MỚI" in message.get_body(("plain",)).get_content()
+    assert "UBND TỈNH THỬ NGHIỆM MỚI" in message.get_body(("html",)).get_content()
