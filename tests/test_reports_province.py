@@ -96,6 +96,8 @@ def test_a_year_report_of_the_second_province_takes_its_issuing_body(db, second)
 def test_editing_the_letterhead_shows_in_the_next_notice_and_is_audited(app, db, second, make_user):
     root, dept = second
     client = login(app.test_client(), make_user("admin"))
+    assert f"/admin/units/{root.id}/issuing-body" in client.get(f"/admin/units/{root.id}/edit").get_data(as_text=True)
+    assert "/issuing-body" not in client.get(f"/admin/units/{dept.id}/edit").get_data(as_text=True)
     page = client.get(f"/admin/units/{root.id}/issuing-body").get_data(as_text=True)
     assert 'value="UBND TỈNH THỬ NGHIỆM"' in page and 'value="Thử Nghiệm"' in page
     form = {"letterhead_parent": "UBND TỈNH THỬ NGHIỆM MỚI", "letterhead_issuer": "ỦY BAN NHÂN DÂN\nTỈNH THỬ NGHIỆM",
