@@ -110,6 +110,8 @@ def test_editing_the_letterhead_shows_in_the_next_notice_and_is_audited(app, db,
     assert notice.header.place_date.startswith("Phố Thử, ngày")
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.message == "audit.unit.issuing_body")).one()
     assert entry.changes["place_name"] == [None, "Phố Thử"]
+    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    assert "đã sửa tiêu đề văn bản (cơ quan ban hành) của TN" in audit_page and "Địa danh" in audit_page
     # a form opened before that save is refused, and changes nothing
     stale = client.post(f"/admin/units/{root.id}/issuing-body", data={**form, "place_name": "Cũ"})
     assert stale.status_code == 409
