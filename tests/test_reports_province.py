@@ -203,3 +203,16 @@ def test_mail_is_signed_with_the_letterhead_of_the_recipients_province(db, secon
     message = build_message(notification)
     assert "UBND TỈNH THỬ NGHIỆM MỚI" in message.get_body(("plain",)).get_content()
     assert "UBND TỈNH THỬ NGHIỆM MỚI" in message.get_body(("html",)).get_content()
+
+
+@pytest.mark.parametrize(("name", "parent", "issuer", "place"), [
+    ("UBND tỉnh X", "UBND TỈNH X", "ỦY BAN NHÂN DÂN\nTỈNH X", "X"),
+    ("Ủy ban nhân dân thành phố Y", "UBND THÀNH PHỐ Y", "ỦY BAN NHÂN DÂN\nTHÀNH PHỐ Y", "Y"),
+    ("Tỉnh Z", "UBND TỈNH Z", "ỦY BAN NHÂN DÂN\nTỈNH Z", "Z"),
+])
+def test_an_unset_issuing_body_is_derived_from_the_name(name, parent, issuer, place):
+    from tracker.services.issuing_body import issuing_body
+
+    body = issuing_body(Unit(code="P", name=name))
+    assert (body.parent_line, body.issuer, body.place, body.number()) == (parent, issuer, place, "…/BC-UBND")
+    assert body.number("159") == "159/BC-UBND"
