@@ -48,6 +48,19 @@ class UnitForm(Form):
     version = HiddenField()
 
 
+class IssuingBodyForm(Form):
+    """A province's letterhead, place, number pattern and default signer (tracker.services.issuing_body)."""
+
+    letterhead_parent = StringField(_l("Dòng cơ quan chủ quản"))
+    letterhead_issuer = TextAreaField(_l("Tên cơ quan ban hành"))
+    place_name = StringField(_l("Địa danh"))
+    number_pattern = StringField(_l("Mẫu số, ký hiệu văn bản"))
+    signer_title = StringField(_l("Chức vụ người ký"))
+    signer_name = StringField(_l("Họ tên người ký"))
+    #: the version the form was opened at; the service refuses a stale one (409)
+    version = HiddenField()
+
+
 class EndUnitForm(Form):
     valid_to = VnDateField(_l("Ngày kết thúc"), validators=[
         DataRequired(_l("Ngày kết thúc: không được để trống"))])

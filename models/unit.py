@@ -42,6 +42,14 @@ class Unit(TimestampMixin, db.Model):
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     email: Mapped[str | None] = mapped_column(String(255))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    #: the issuing body of a province (set on root units; None: derived from the name, see
+    #: tracker.services.issuing_body): letterhead lines, place before ", ngày …", number pattern, default signer
+    letterhead_parent: Mapped[str | None] = mapped_column(String(255))
+    letterhead_issuer: Mapped[str | None] = mapped_column(String(255))
+    place_name: Mapped[str | None] = mapped_column(String(120))
+    number_pattern: Mapped[str | None] = mapped_column(String(80))
+    signer_title: Mapped[str | None] = mapped_column(String(120))
+    signer_name: Mapped[str | None] = mapped_column(String(120))
     #: optimistic locking: the edit forms post the version they were opened at; SQLAlchemy refuses a stale UPDATE
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 

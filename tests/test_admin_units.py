@@ -12,9 +12,9 @@ from tracker.domain.assignees import parse_assignees, resolve_assignees
 from tracker.services.units import unit_infos
 
 #: (method, url template, {role: expected}) — expected is an HTTP status, or "login" for a redirect to /login.
-#: Placeholders: {unit_id} is HG-STP (Sở Tư pháp), {kind_id} the "department" kind. Admin and office users
-#: belong to HG-VPUB, the leader to HG, unit roles to HG-STP. POST bodies are empty, so an allowed user gets
-#: 400 (form errors), except the reopen button, which has no fields and redirects.
+#: Placeholders: {unit_id} is HG-STP (Sở Tư pháp), {root_id} the province HG, {kind_id} the "department"
+#: kind. Admin and office users belong to HG-VPUB, the leader to HG, unit roles to HG-STP. POST bodies are
+#: empty, so an allowed user gets 400 (form errors), except the reopen button, which has no fields and redirects.
 ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
     ("GET", "/admin/units", {
         "anonymous": "login", "admin": 200, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
@@ -32,6 +32,10 @@ ROUTE_PERMISSIONS: list[tuple[str, str, dict[str, int | str]]] = [
         "anonymous": "login", "admin": 400, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
     ("POST", "/admin/units/{unit_id}/reopen", {
         "anonymous": "login", "admin": 302, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
+    ("GET", "/admin/units/{root_id}/issuing-body", {
+        "anonymous": "login", "admin": 200, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
+    ("POST", "/admin/units/{root_id}/issuing-body", {
+        "anonymous": "login", "admin": 400, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
     ("GET", "/admin/unit-kinds", {
         "anonymous": "login", "admin": 200, "office": 403, "leader": 403, "unit_officer": 403, "unit_head": 403}),
     ("GET", "/admin/unit-kinds/new", {
@@ -65,7 +69,7 @@ def unit_form(db, **overrides) -> dict:
 
 @pytest.mark.parametrize(("method", "template", "role", "expected"), role_cases(ROUTE_PERMISSIONS))
 def test_route_permissions(client, db, units, login_as, method, template, role, expected):
-    url = template.format(unit_id=units["HG-STP"].id, kind_id=kind_id(db, "department"))
+    url = template.format(unit_id=units["HG-STP"].id, root_id=units["HG"].id, kind_id=kind_id(db, "department"))
     if role != "anonymous":
         login_as(role, UNIT_OF_ROLE[role])
     before = audit_count(db)

@@ -98,3 +98,29 @@ def test_users01_leaves_existing_users_free_and_downgrades_with_data(tmp_path):
         downgrade(revision="base")
         db.engine.dispose()
     _drop_schema()
+
+
+def test_province01_leaves_existing_provinces_derived_and_downgrades_with_data(tmp_path):
+    """Units saved before the issuing-body columns keep printing what their name gives (NULL); going back keeps
+    them."""
+    url = _fresh_url(tmp_path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        upgrade(revision="users01")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO unit_kind (id, code, name, level, sort_order) "
+                              "VALUES (1, 'province', 'Tỉnh', 0, 0)"))
+            conn.execute(text("INSERT INTO unit (id, code, name, search_text, aliases, kind_id, parent_id, sort_order, "
+                              "created_at, updated_at) VALUES (1, 'P', 'UBND tỉnh X', '', '[]', 1, NULL, 0, "
+                              "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        upgrade(revision="province01")
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT place_name, letterhead_parent, number_pattern FROM unit")).one()
+            assert tuple(row) == (None, None, None)
+        downgrade(revision="users01")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM unit")).scalar_one() == "UBND tỉnh X"
+            assert "place_name" not in {column["name"] for column in db.inspect(conn).get_columns("unit")}
+        downgrade(revision="base")
+        db.engine.dispose()
+    _drop_schema()

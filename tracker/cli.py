@@ -28,7 +28,7 @@ import_cli = AppGroup("import", help="Nhập dữ liệu từ tệp (kế hoạc
 @click.option("--notes", "notes_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tệp ghi các điểm văn bản nguồn thiếu hoặc cần rà soát (mặc định: instance/seed-notes.txt).")
 def seed_demo(if_empty: bool, notes_file: Path | None) -> None:
-    """Load the Hà Giang units, the 2023 plan, the directive, demo users and progress."""
+    """Load the seeded province's units, the 2023 plan, the directive, demo users and progress."""
     if if_empty and db.session.scalar(select(Unit.id).limit(1)):
         click.echo("Cơ sở dữ liệu đã có dữ liệu; bỏ qua nạp mẫu.")
         return

@@ -40,24 +40,26 @@ def _write(kind: str, settings: dict, fmt: str, output: Path) -> None:
 @click.option("--framework", default=None, help="Mã bộ chỉ số cho phần II (mặc định: Bộ chỉ số 766 của năm).")
 @click.option("--period", default=None, help="Kỳ kết quả chỉ số cho phần II (mặc định: năm báo cáo).")
 @click.option("--as-of", "as_of", default=None, help="Ngày tính số liệu, yyyy-mm-dd (mặc định: hôm nay).")
+@click.option("--province", default=None, help="Mã tỉnh ban hành (cần khi dữ liệu có nhiều tỉnh).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="pdf, docx hoặc xlsx.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Tệp kết quả.")
-def report_year(year, plans, unit_code, framework, period, as_of, fmt, output) -> None:
+def report_year(year, plans, unit_code, framework, period, as_of, province, fmt, output) -> None:
     """The year-end report of a year's plans (or of one unit)."""
     try:
         as_of_date = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise click.BadParameter(f"«{as_of}» không phải ngày dạng yyyy-mm-dd", param_hint="--as-of") from None
     settings = {"year": year, "plan_codes": list(plans), "unit_code": unit_code, "framework": framework,
-                "period": period, "as_of": as_of_date.isoformat() if as_of_date else None}
+                "period": period, "as_of": as_of_date.isoformat() if as_of_date else None, "province": province}
     _write("year", settings, _format(fmt, output), output)
 
 
 @report_cli.command("notice")
 @click.option("--framework", required=True, help="Mã bộ chỉ số, ví dụ 766-2022.")
 @click.option("--period", required=True, help="Kỳ đánh giá, ví dụ Q2/2024 hoặc 2024.")
+@click.option("--province", default=None, help="Mã tỉnh ban hành (cần khi dữ liệu có nhiều tỉnh).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="pdf, docx hoặc xlsx.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Tệp kết quả.")
-def report_notice(framework, period, fmt, output) -> None:
+def report_notice(framework, period, province, fmt, output) -> None:
     """The results notice of a framework's period, one appendix per level."""
-    _write("notice", {"framework": framework, "period": period}, _format(fmt, output), output)
+    _write("notice", {"framework": framework, "period": period, "province": province}, _format(fmt, output), output)

@@ -79,6 +79,7 @@ MESSAGES: dict[str, str] = {
     "audit.unit.end": N_("%(actor)s đã kết thúc đơn vị %(unit)s từ ngày %(day)s"),
     "audit.unit.end_succeeded": N_("%(actor)s đã kết thúc đơn vị %(unit)s từ ngày %(day)s; đơn vị kế thừa: "
                                    "%(successor)s"),
+    "audit.unit.issuing_body": N_("%(actor)s đã sửa tiêu đề văn bản (cơ quan ban hành) của %(unit)s"),
     "audit.unit.reopen": N_("%(actor)s đã bỏ kết thúc đơn vị %(unit)s"),
     "audit.unit_kind.create": N_("%(actor)s đã tạo loại đơn vị %(kind)s"),
     "audit.unit_kind.update": N_("%(actor)s đã sửa loại đơn vị %(kind)s"),

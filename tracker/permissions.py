@@ -16,6 +16,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "update_assignment": frozenset({"unit_officer", "unit_head"}),
     "request_extension": frozenset({"unit_officer", "unit_head"}),
     "manage_units": frozenset({"admin"}),
+    #: a province's letterhead, place, number pattern and signer (what its documents print)
+    "manage_issuing_body": frozenset({"admin"}),
     "manage_users": frozenset({"admin"}),
     "view_audit": frozenset({"admin", "office"}),
     "office_dashboard": frozenset({"admin", "office", "leader"}),

@@ -939,7 +939,7 @@ def _with_markers(text: str, markers) -> str:
 
 
 def reference_line(data: dict) -> str:
-    """"(Kèm theo Quyết định số 210/QĐ-UBND ngày 17/02/2023 của UBND tỉnh Hà Giang)", or "" without a number."""
+    """"(Kèm theo Quyết định số 210/QĐ-UBND ngày 17/02/2023 của UBND tỉnh X)", or "" without a number."""
     decision = data.get("decision") or {}
     if not decision.get("number"):
         return ""

@@ -38,7 +38,7 @@ Item = TypeVar("Item", bound=Hashable)
 class UnitNames(Generic[Item]):
     """Units by every spelling (name, aliases, code) under `unit_key`.
 
-    A spelling borne by one unit finds it. A spelling shared by several finds none (Hà Giang's and Hậu Giang's
+    A spelling borne by one unit finds it. A spelling shared by several finds none (tỉnh X's and tỉnh Y's
     "Sở Tư pháp": a row is never filed under the wrong province), unless all but one of them have ended:
     the unit that still exists is meant.
     """

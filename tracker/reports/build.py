@@ -47,7 +47,8 @@ def long_date(day: date) -> str:
 
 
 def place_date(place: str, doc_date: str | None, year: int) -> str:
-    """"Hà Giang, ngày 17 tháng 5 năm 2023", or blanks to fill in by hand when the date is not known yet."""
+    """"X, ngày 17 tháng 5 năm 2023" (X: the province's place), or blanks to fill in by hand when the date is
+    not known yet."""
     if doc_date:
         try:
             day, month, year_text = (int(part) for part in doc_date.strip().split("/"))
@@ -76,15 +77,6 @@ def _lines(text: str) -> list[str]:
 def _short(text: str, limit: int = 160) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _committee(province_name: str) -> tuple[str, str]:
-    """("ỦY BAN NHÂN DÂN\\nTỈNH HÀ GIANG", "UBND TỈNH HÀ GIANG") from "UBND tỉnh Hà Giang"."""
-    place = province_name
-    for prefix in ("UBND ", "Ủy ban nhân dân ", "Uỷ ban nhân dân "):
-        if place.startswith(prefix):
-            place = place[len(prefix):]
-    return f"ỦY BAN NHÂN DÂN\n{place.upper()}", f"UBND {place.upper()}"
 
 
 def _narrative_blocks(text: str) -> list[Block]:
@@ -414,7 +406,7 @@ def build_year_document(data: YearReportData, narrative: dict | None = None) -> 
     """The year-end report (or a unit's report) as a Document."""
     narrative = narrative or {}
     year = data.settings.year
-    committee, committee_short = _committee(data.province_name)
+    committee, committee_short = data.issuer.issuer, data.issuer.parent_line
     if data.unit:
         parent, issuer = committee_short, data.unit[1].upper()
         default_title = f"Kết quả thực hiện nhiệm vụ được giao năm {year} của {data.unit[1]}"
@@ -426,9 +418,10 @@ def build_year_document(data: YearReportData, narrative: dict | None = None) -> 
         subject = "Ủy ban nhân dân tỉnh"
     today_year = data.as_of.year
     # a department signs with its own symbol: HG-STP → …/BC-STP
-    symbol = f"…/BC-{data.unit[0].split('-')[-1]}" if data.unit else "…/BC-UBND"
+    symbol = f"…/BC-{data.unit[0].split('-')[-1]}" if data.unit else data.issuer.number()
     header = Header(parent_body=parent, issuer=issuer, number=f"Số: {_text(narrative, 'number') or symbol}",
-                    place_date=place_date(data.place, _text(narrative, "doc_date"), today_year), doc_type="BÁO CÁO",
+                    place_date=place_date(data.issuer.place, _text(narrative, "doc_date"), today_year),
+                    doc_type="BÁO CÁO",
                     title=_text(narrative, "title") or default_title)
     body: list[Block] = []
     body += _narrative_blocks(_text(narrative, "intro")) or [Block("paragraph", text=(
@@ -520,8 +513,9 @@ def build_year_document(data: YearReportData, narrative: dict | None = None) -> 
                           "Lưu: VT."] if not data.unit else ["UBND tỉnh (báo cáo);", "Văn phòng UBND tỉnh;", "Lưu: VT."]
     signature = Signature(
         authority=_text(narrative, "signer_authority") or ("KT. CHỦ TỊCH" if not data.unit else ""),
-        position=_text(narrative, "signer_position") or ("PHÓ CHỦ TỊCH" if not data.unit else "THỦ TRƯỞNG ĐƠN VỊ"),
-        name=_text(narrative, "signer_name"))
+        position=_text(narrative, "signer_position") or (
+            (data.issuer.signer_title or "PHÓ CHỦ TỊCH") if not data.unit else "THỦ TRƯỞNG ĐƠN VỊ"),
+        name=_text(narrative, "signer_name") or (data.issuer.signer_name if not data.unit else ""))
     return Document(kind="year", header=header, body=body,
                     recipients=_lines(_text(narrative, "recipients")) or default_recipients, signature=signature,
                     appendices=appendices,
@@ -553,12 +547,11 @@ def build_notice_document(data: NoticeData, narrative: dict | None = None) -> Do
     """The quarterly results notice of the provincial office (like seed 002) as a Document."""
     narrative = narrative or {}
     section = data.scores
-    _committee_name, committee_short = _committee(data.province_name)
     source = f" theo {section.framework_source}" if section.framework_source else ""
     header = Header(
-        parent_body=committee_short, issuer="VĂN PHÒNG",
+        parent_body=data.issuer.parent_line, issuer="VĂN PHÒNG",
         number=f"Số: {_text(narrative, 'number') or '…/VP-KSTT'}",
-        place_date=place_date(data.place, _text(narrative, "doc_date"), clock.today().year), doc_type="",
+        place_date=place_date(data.issuer.place, _text(narrative, "doc_date"), clock.today().year), doc_type="",
         title=_text(narrative, "title") or (f"V/v công khai kết quả {section.framework_name} "
                                             f"{section.period_text}{source}"),
         addressees=_lines(_text(narrative, "addressees")) or ["Lãnh đạo các Sở, ban, ngành tỉnh;",

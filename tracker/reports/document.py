@@ -108,10 +108,10 @@ class Appendix:
 class Header:
     """The top of page 1: issuing body, motto, number and symbol, place and date, document type and title."""
 
-    parent_body: str  # "UBND TỈNH HÀ GIANG" above the issuer, or "" when the issuer is the People's Committee
-    issuer: str  # "ỦY BAN NHÂN DÂN TỈNH HÀ GIANG" or "VĂN PHÒNG"
+    parent_body: str  # "UBND TỈNH X" above the issuer, or "" when the issuer is the People's Committee
+    issuer: str  # "ỦY BAN NHÂN DÂN TỈNH X" or "VĂN PHÒNG"
     number: str  # "Số: …/BC-UBND"
-    place_date: str  # "Hà Giang, ngày … tháng … năm 2023"
+    place_date: str  # "X, ngày … tháng … năm 2023"
     doc_type: str  # "BÁO CÁO", or "" for an official letter (công văn)
     title: str  # the summary under the document type, or the "V/v …" line of a letter
     addressees: list[str] = field(default_factory=list)  # "Kính gửi:" lines

@@ -22,6 +22,7 @@ from models import DeliveryAttempt, Notification, User, db, utcnow
 from tracker import messages
 from tracker.domain.reminders import retry_delay
 from tracker.services import audit
+from tracker.services.issuing_body import issuing_body, root_of
 
 #: how long a claimed row stays with its worker before another sweep may take it back
 CLAIM_LEASE = timedelta(minutes=10)
@@ -51,8 +52,11 @@ def _absolute(link: str) -> str:
 def render_email(notification: Notification) -> tuple[str, str, str]:
     """Subject, plain text and HTML of a notification, in the language the recipient chose."""
     template = "digest" if notification.kind == "digest" else "event"
+    unit = notification.user.unit
     context = {"n": notification, "payload": notification.payload or {}, "absolute": _absolute,
-               "user": notification.user}
+               "user": notification.user,
+               # the recipient's province signs the mail as its documents do (its letterhead, as data)
+               "issuer": issuing_body(root_of(unit) if unit is not None else None)}
     with force_locale(notification.user.locale or "vi"):
         subject = messages.notification_text(notification, "subject")
         text = render_template(f"email/{template}.txt", **context)

@@ -44,6 +44,7 @@ from tracker.domain.scoring import count_phrase
 from tracker.domain.status import Rollup, Status
 from tracker.permissions import can, descendant_ids, unit_parent_pairs, unit_scope
 from tracker.services import audit, frameworks
+from tracker.services.issuing_body import IssuingBody, issuing_body, root_of, roots
 from tracker.services.reminders import load_policy
 from tracker.services.status import stale_units_query, status_expr
 
@@ -85,6 +86,8 @@ class YearSettings:
     period: str | None = None
     #: the day the figures are judged at (overdue or not); default: today
     as_of: date | None = None
+    #: code of the province (root unit) whose issuing body signs; needed only when there are several
+    province: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""
@@ -98,7 +101,8 @@ class YearSettings:
         as_of = data.get("as_of")
         return cls(year=int(data["year"]), plan_codes=list(data.get("plan_codes") or []),
                    unit_code=data.get("unit_code") or None, framework=data.get("framework") or None,
-                   period=data.get("period") or None, as_of=date.fromisoformat(as_of) if as_of else None)
+                   period=data.get("period") or None, as_of=date.fromisoformat(as_of) if as_of else None,
+                   province=data.get("province") or None)
 
 
 @dataclass
@@ -107,6 +111,8 @@ class NoticeSettings:
 
     framework: str
     period: str
+    #: code of the province (root unit) whose office issues the notice; needed only when there are several
+    province: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""
@@ -115,7 +121,7 @@ class NoticeSettings:
     @classmethod
     def from_dict(cls, data: dict) -> NoticeSettings:
         """Settings stored with `to_dict`."""
-        return cls(framework=data["framework"], period=data["period"])
+        return cls(framework=data["framework"], period=data["period"], province=data.get("province") or None)
 
 
 # ------------------------------------------------------------------------------------------- report data
@@ -267,8 +273,7 @@ class YearReportData:
 
     settings: YearSettings
     as_of: date
-    province_name: str
-    place: str
+    issuer: IssuingBody
     unit: tuple[str, str] | None  # (code, name) of a unit report
     plans: list[PlanRef]
     group_count: int
@@ -300,8 +305,7 @@ class NoticeData:
     """Everything the results notice prints."""
 
     settings: NoticeSettings
-    province_name: str
-    place: str
+    issuer: IssuingBody
     scores: ScoreSection
 
 
@@ -485,13 +489,26 @@ def score_section(framework_code: str | None, period: str, provider: ScoreProvid
 # ------------------------------------------------------------------------------------------- assembling
 
 
-def _province() -> tuple[str, str]:
-    """The province's committee name and the place written before the date ("Hà Giang")."""
-    root = db.session.scalar(select(Unit).join(Unit.kind).where(Unit.parent_id.is_(None))
-                             .order_by(Unit.sort_order, Unit.id).limit(1))
-    name = root.name if root else "Ủy ban nhân dân tỉnh"
-    place = re.sub(r"^(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+(tỉnh|thành phố)\s+", "", name, flags=re.IGNORECASE)
-    return name, place
+def _issuer(province_code: str | None, unit: Unit | None = None, plans: list[Plan] | tuple = ()) -> IssuingBody:
+    """The issuing body of the province a report is about: the one named, else the unit's, else the only one,
+    else the one all the plans were issued by; ReportError when several provinces exist and none can be told."""
+    if province_code:
+        root = db.session.scalar(select(Unit).where(Unit.code == province_code))
+        if root is None or root.parent_id is not None:
+            raise ReportError(_l("Tỉnh: không có tỉnh (đơn vị cấp cao nhất) mã «%(code)s»", code=province_code))
+        return issuing_body(root)
+    if unit is not None:
+        return issuing_body(root_of(unit))
+    provinces = roots()
+    if len(provinces) <= 1:
+        return issuing_body(provinces[0] if provinces else None)
+    issuers = {plan.issuer_unit_id for plan in plans}
+    if len(issuers) == 1 and None not in issuers:
+        issuer_unit = db.session.get(Unit, issuers.pop())
+        if issuer_unit is not None:
+            return issuing_body(root_of(issuer_unit))
+    raise ReportError(_l("Tỉnh: dữ liệu có %(count)s tỉnh (%(codes)s); hãy chọn tỉnh ban hành văn bản",
+                         count=len(provinces), codes=", ".join(root.code for root in provinces)))
 
 
 def _plans(settings: YearSettings) -> list[Plan]:
@@ -525,6 +542,7 @@ def validate_year(settings: YearSettings) -> None:
     plans = _plans(settings)
     plan_ids = [plan.id for plan in plans]
     unit, unit_ids = _unit_scope(settings.unit_code)
+    _issuer(settings.province, unit, plans)
     with_activities = set(db.session.scalars(select(Activity.plan_id).where(Activity.plan_id.in_(plan_ids))
                                              .group_by(Activity.plan_id)))
     empty = [plan.code for plan in plans if plan.id not in with_activities]
@@ -585,6 +603,7 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
     plans = _plans(settings)
     plan_ids = [plan.id for plan in plans]
     unit, unit_ids = _unit_scope(settings.unit_code)
+    issuer = _issuer(settings.province, unit, plans)
 
     # the tree of the chosen plans, in print order (one query)
     tree = db.session.execute(
@@ -655,9 +674,8 @@ def assemble_year(settings: YearSettings, today: date, provider: ScoreProvider |
         scores = None  # no 766 framework covers that year: part II says there are no results
     score_note = "" if scores else (f"Chưa có kết quả Bộ chỉ số 766 {period_text(period)} trong hệ thống; "
                                     "phần chỉ số chưa được tổng hợp.")
-    province_name, place = _province()
     return YearReportData(
-        settings=settings, as_of=as_of, province_name=province_name, place=place,
+        settings=settings, as_of=as_of, issuer=issuer,
         unit=(unit.code, unit.name) if unit else None,
         plans=[PlanRef(p.code, p.kind, p.title, p.reference, list(p.known_gaps or [])) for p in plans],
         # a province report counts the plans' whole tree, as the plan page does; a unit report what it was given
@@ -747,14 +765,14 @@ def assemble_notice(settings: NoticeSettings, provider: ScoreProvider | None = N
     """Figures of a results notice; ReportError when the period has no imported results."""
     if not settings.period.strip():
         raise ReportError(_l("Kỳ đánh giá: chưa nhập kỳ (ví dụ 2024-Q2)"))
+    issuer = _issuer(settings.province)
     provider = provider if provider is not None else default_score_provider()
     section = score_section(settings.framework, settings.period, provider)
     if section is None or not section.levels:
         raise ReportError(_l("Kỳ %(period)s: chưa có kết quả Bộ chỉ số «%(framework)s» của các cơ quan, đơn vị; "
                              "hãy nhập kết quả trước khi lập thông báo",
                              period=period_text(settings.period), framework=settings.framework))
-    province_name, place = _province()
-    return NoticeData(settings=settings, province_name=province_name, place=place, scores=section)
+    return NoticeData(settings=settings, issuer=issuer, scores=section)
 
 
 # --------------------------------------------------------------------------------------- report records

@@ -24,7 +24,7 @@ class UnitRef:
 class UnitMatcher:
     """Find units by name, code or alias, ignoring accents, case, punctuation and a leading "UBND".
 
-    A spelling shared by two units in view (Hà Giang's and Hậu Giang's "Sở Tư pháp") matches neither, so a
+    A spelling shared by two units in view (tỉnh X's and tỉnh Y's "Sở Tư pháp") matches neither, so a
     table is never filed under the wrong province: narrow the view to a province with `root_ids`.
     """
 

@@ -11,6 +11,7 @@ from forms.admin import (
     ROLE_CHOICES,
     ConfirmForm,
     EndUnitForm,
+    IssuingBodyForm,
     PasswordResetForm,
     UnitForm,
     UnitKindForm,
@@ -28,6 +29,7 @@ from tracker.permissions import descendant_ids, require
 from tracker.request_input import int_arg, page_arg
 from tracker.services import accounts, user_import
 from tracker.services import audit as audit_service
+from tracker.services import issuing_body as issuing_service
 from tracker.services import units as unit_service
 from tracker.services.errors import ConflictError, WorkflowError
 from tracker.views.saving import saving
@@ -67,7 +69,7 @@ def _posted_version(form) -> str | None:
     return (form.version.data or "").strip() or None
 
 
-def _field_error(form, error: unit_service.UnitError) -> None:
+def _field_error(form, error: unit_service.UnitError | issuing_service.IssuingBodyError) -> None:
     field = getattr(form, error.field, None)
     if field is not None:
         field.errors = [*field.errors, str(error)]
@@ -164,6 +166,46 @@ def unit_edit(unit_id: int):
     if request.method == "POST":
         status = 400
     return render_template("admin/unit_form.html", form=form, unit=unit), status
+
+
+@bp.route("/units/<int:unit_id>/issuing-body", methods=["GET", "POST"])
+@require("manage_issuing_body")
+def unit_issuing_body(unit_id: int):
+    """A province's letterhead lines, place, number pattern and default signer, as its documents print them."""
+    unit = _get_or_404(Unit, unit_id)
+    if unit.parent_id is not None:
+        abort(404)
+    form = IssuingBodyForm()
+    if request.method == "GET":
+        current = issuing_service.issuing_body(unit)
+        form.letterhead_parent.data = current.parent_line
+        form.letterhead_issuer.data = current.issuer
+        form.place_name.data = current.place
+        form.number_pattern.data = current.number_pattern
+        form.signer_title.data = current.signer_title
+        form.signer_name.data = current.signer_name
+        form.version.data = str(unit.version)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with saving():
+                changes = issuing_service.update_issuing_body(
+                    current_user, unit, {name: getattr(form, name).data for name in issuing_service.FIELDS},
+                    expected_version=_posted_version(form))
+        except ConflictError as error:
+            flash(str(error), "danger")
+            return render_template("admin/unit_issuing_body.html", form=form, unit=unit), 409
+        except issuing_service.IssuingBodyError as error:
+            _field_error(form, error)
+        except WorkflowError as error:  # a version that is not a number
+            flash(_("Chưa lưu: %(reason)s", reason=str(error)), "danger")
+        else:
+            flash(_("Đã lưu tiêu đề văn bản của %(code)s", code=unit.code) if changes
+                  else _("Không có thay đổi nào"), "success")
+            return redirect(url_for("admin.unit_edit", unit_id=unit.id))
+    if request.method == "POST":
+        status = 400
+    return render_template("admin/unit_issuing_body.html", form=form, unit=unit), status
 
 
 @bp.route("/units/<int:unit_id>/end", methods=["GET", "POST"])

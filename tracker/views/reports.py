@@ -19,6 +19,7 @@ from tracker.permissions import can, viewer_required
 from tracker.request_input import page_arg
 from tracker.services import reports as service
 from tracker.services.frameworks import all_frameworks
+from tracker.services.issuing_body import root_of
 from tracker.services.units import tree
 from tracker.views.saving import saving
 
@@ -150,8 +151,17 @@ def _save_year(form: YearReportForm, report: Report | None):
     return report
 
 
+def _notice_province(report: Report | None) -> str | None:
+    """The province whose office issues the notice: the one it was made for, else the user's own."""
+    if report is not None and report.settings.get("province"):
+        return report.settings["province"]
+    unit = getattr(current_user, "unit", None)
+    return root_of(unit).code if unit is not None else None
+
+
 def _save_notice(form: NoticeForm, report: Report | None):
-    settings = service.NoticeSettings(framework=form.framework.data, period=form.period.data)
+    settings = service.NoticeSettings(framework=form.framework.data, period=form.period.data,
+                                      province=_notice_province(report))
     try:
         service.assemble_notice(settings)
     except service.ReportError as error:
