@@ -30,3 +30,19 @@ def bell_count(page) -> int:
     """The unread count the bell shows (0 when it shows none); its text also says "chưa đọc" to screen readers."""
     count = page.locator("a.bell .bell-count")
     return int(re.match(r"\d+", count.inner_text().strip()).group()) if count.count() else 0
+
+
+#: the texts of table cells that, on a phone (header hidden), carry no label of their column
+UNLABELLED_CELLS = """() => {
+  const cells = [];
+  for (const table of document.querySelectorAll('main table')) {
+    const header = table.querySelector('thead');
+    if (header && getComputedStyle(header).display !== 'none' && header.getBoundingClientRect().height > 0) continue;
+    for (const td of table.querySelectorAll('tbody td')) {
+      if (td.colSpan > 1) continue;  // an empty table's sentence ("Không có mục nào.") spans the row
+      const label = getComputedStyle(td, '::before').content;
+      if (!label || ['none', 'normal', '""'].includes(label)) cells.push(td.innerText.trim());
+    }
+  }
+  return cells;
+}"""

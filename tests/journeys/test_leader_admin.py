@@ -6,7 +6,7 @@ import re
 import openpyxl
 
 from tests.browser_support import PHONE
-from tests.journeys.pages import flashes, kpi, submit
+from tests.journeys.pages import UNLABELLED_CELLS, flashes, kpi, submit
 
 
 def test_leader_reads_downloads_and_is_refused_the_rest(login, visits):
@@ -89,21 +89,6 @@ def test_admin_creates_a_unit_and_a_user(login, visits, browser, product):
     assert "Việc của Trung tâm Chuyển đổi số tỉnh" in newcomer.inner_text("h1")
     assert kpi(newcomer, "total") == 0
     visits.look(newcomer, "admin-05-new-user-list")
-
-
-UNLABELLED_CELLS = """() => {
-  const cells = [];
-  for (const table of document.querySelectorAll('main table')) {
-    const header = table.querySelector('thead');
-    if (header && getComputedStyle(header).display !== 'none' && header.getBoundingClientRect().height > 0) continue;
-    for (const td of table.querySelectorAll('tbody td')) {
-      if (td.colSpan > 1) continue;  // an empty table's sentence ("Không có mục nào.") spans the row
-      const label = getComputedStyle(td, '::before').content;
-      if (!label || ['none', 'normal', '""'].includes(label)) cells.push(td.innerText.trim());
-    }
-  }
-  return cells;
-}"""
 
 
 def test_leader_dashboard_on_a_phone_labels_its_numbers(login, visits):
