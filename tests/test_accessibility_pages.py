@@ -107,7 +107,8 @@ def _seed_demo(app) -> dict:
         "task_id": plan.groups[0].tasks[0].id, "code": framework.code,
         "node_id": _db.session.scalar(select(FrameworkNode.id).where(FrameworkNode.framework_id == framework.id)
                                       .order_by(FrameworkNode.id)),
-        "import_id": score_record.id, "report_id": province_report.id}
+        "import_id": score_record.id, "report_id": province_report.id,
+        "province_id": _db.session.scalar(select(Unit.id).where(Unit.code == "HG"))}
     ids = {role: common | ({"report_id": unit_report.id} if role.startswith("unit_") else {}) for role in ROLES}
     return {"ids": ids, "plan_id": plan.id}
 
@@ -123,6 +124,10 @@ def chromium(chromium_session):
     return chromium_session
 
 
+#: pages whose id must be of a particular kind: endpoint → {argument: key of the demo ids}
+SPECIAL_IDS = {"admin.unit_issuing_body": {"unit_id": "province_id"}}  # a province's letterhead: a root unit
+
+
 def _pages_of(app, role: str, ids: dict) -> list[tuple[str, str]]:
     """(endpoint, url) of every GET page the permission tables let the role open."""
     allowed = _allowed_roles_by_endpoint(app)
@@ -136,7 +141,8 @@ def _pages_of(app, role: str, ids: dict) -> list[tuple[str, str]]:
         missing = rule.arguments - ids.keys()
         assert not missing, f"{rule.rule}: give this test a demo id for {sorted(missing)}"
         with app.test_request_context():
-            pages.append((rule.endpoint, url_for(rule.endpoint, **{a: ids[a] for a in rule.arguments})))
+            keys = SPECIAL_IDS.get(rule.endpoint, {})
+            pages.append((rule.endpoint, url_for(rule.endpoint, **{a: ids[keys.get(a, a)] for a in rule.arguments})))
     return pages
 
 

@@ -253,8 +253,8 @@ def _cell_text(value: object) -> str:
 
 
 def _read_delimited(data: bytes, extension: str, name: str = "") -> list[list[str]]:
-    """Rows of a CSV/TSV file; UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode Text", tab-separated)
-    or without (LE or BE, told by where the NUL bytes fall), else Windows-1258 as Vietnamese Excel saves it.
+    """Rows of a CSV/TSV file; UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode Text", tab-separated;
+    without a BOM it is refused as binary: Excel always writes one), else Windows-1258 as Vietnamese Excel saves it.
     TableReadError names the line when the file is not such a table."""
     label = f"Tệp {name}" if name else "Tệp"
     text = _decode_text_table(data, label)
@@ -276,27 +276,6 @@ def _read_delimited(data: bytes, extension: str, name: str = "") -> list[list[st
     return rows
 
 
-def _bomless_utf16(data: bytes) -> str | None:
-    """"utf-16-le"/"utf-16-be" for UTF-16 text without a byte-order mark, else None.
-
-    Excel's "Unicode text" always writes a BOM; other tools (SQL Server's bcp -w, some exports) do not. A table's
-    text is mostly ASCII (digits, separators, unaccented letters), so in UTF-16 at least a third of the byte pairs
-    have a NUL on the same side and none on the other; a binary file (PDF, Word, an image) has NULs on both sides
-    and is still refused as binary.
-    """
-    sample = data[:65536]
-    sample = sample[:len(sample) - len(sample) % 2]
-    if len(sample) < 4 or len(data) % 2:
-        return None
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    pairs = len(sample) // 2
-    if even == 0 and odd >= pairs * 0.3:
-        return "utf-16-le"
-    if odd == 0 and even >= pairs * 0.3:
-        return "utf-16-be"
-    return None
-
-
 def _decode_text_table(data: bytes, label: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -305,11 +284,6 @@ def _decode_text_table(data: bytes, label: str) -> str:
             raise TableReadError(f"{label}: không đọc được mã UTF-16; hãy lưu lại bảng dạng CSV UTF-8") from error
     if data.startswith(b"PK\x03\x04"):
         raise TableReadError(f"{label}: là tệp Excel .xlsx bị đổi đuôi; hãy tải lên với đuôi .xlsx")
-    if encoding := _bomless_utf16(data):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as error:
-            raise TableReadError(f"{label}: không đọc được mã UTF-16; hãy lưu lại bảng dạng CSV UTF-8") from error
     if b"\x00" in data[:65536]:
         raise TableReadError(f"{label}: không phải bảng văn bản CSV/TSV (có byte nhị phân, có thể là tệp PDF, "
                              "Word hay ảnh bị đổi đuôi); hãy xuất bảng ra .xlsx hoặc CSV UTF-8")
